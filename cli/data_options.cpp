@@ -1,0 +1,35 @@
+#include "data_options.hpp"
+
+#include "protean/error.hpp"
+
+namespace protean::cli {
+
+void add_data_options(CLI::App& command, DataOptions& options, bool with_labels) {
+  command.add_option("--delimiter", options.delimiter, "CSV field delimiter: ',', ';' or 'tab' (default: detected)")
+      ->check(CLI::IsMember({",", ";", "tab", "\t"}));
+  auto* header = command.add_flag("--header", options.header, "The first CSV line is a header (default: detected)");
+  command.add_flag("--no-header", options.no_header, "The first CSV line is data (default: detected)")->excludes(header);
+  if (with_labels) {
+    command.add_option("--labels", options.labels,
+                       "IDX labels file; DATA is then an IDX images file (MNIST format, plain or .gz)")
+        ->check(CLI::ExistingFile);
+  }
+}
+
+CsvOptions csv_options(const DataOptions& options) {
+  CsvOptions csv;
+  if (options.delimiter == "tab" || options.delimiter == "\t") {
+    csv.delimiter = '\t';
+  } else if (!options.delimiter.empty()) {
+    csv.delimiter = options.delimiter[0];
+  }
+  if (options.header) csv.header = HeaderMode::present;
+  if (options.no_header) csv.header = HeaderMode::absent;
+  return csv;
+}
+
+bool looks_like_idx(const std::string& path) {
+  return path.find("-idx") != std::string::npos && path.find("-ubyte") != std::string::npos;
+}
+
+}  // namespace protean::cli

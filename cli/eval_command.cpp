@@ -1,0 +1,45 @@
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "data_options.hpp"
+#include "protean/data/idx.hpp"
+#include "protean/io/model_file.hpp"
+
+namespace protean::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string model;
+  std::string data;
+  DataOptions data_options;
+};
+
+void run_eval(const EvalOptions& options) {
+  Model model = load_model(options.model);
+  Dataset data;
+  if (!options.data_options.labels.empty()) {
+    data = read_idx_dataset(options.data, options.data_options.labels);
+  } else {
+    data = model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true);
+  }
+  const Metrics metrics = model.evaluate(data);
+  std::printf("%s (%lld rows): %s\n", data.source.c_str(), static_cast<long long>(data.rows()), metrics.to_string().c_str());
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app, const GlobalOptions&) {
+  auto options = std::make_shared<EvalOptions>();
+  CLI::App* command = app.add_subcommand("eval", "Score a saved model on labelled data (RMSE, MAE, R², or accuracy)");
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(CLI::ExistingFile);
+  command->add_option("DATA", options->data, "CSV file with the input columns and the target column")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_data_options(*command, options->data_options, /*with_labels=*/true);
+  command->callback([options] { run_eval(*options); });
+}
+
+}  // namespace protean::cli

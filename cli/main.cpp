@@ -1,0 +1,46 @@
+// protean: the command-line front end. Everything it does goes through the public library API;
+// this layer parses options, prints, and maps failures to exit codes:
+//   0 success, 1 bad input or a failed operation (message on stderr), 2 invalid command line.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "protean/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"protean: fit neural networks to data as universal function approximators"};
+  app.set_version_flag("--version", std::string("protean ") + PROTEAN_VERSION);
+  app.require_subcommand(1);
+  protean::cli::GlobalOptions global;
+  app.add_flag("-q,--quiet", global.quiet, "Print nothing but errors and warnings");
+  protean::cli::add_fit_command(app, global);
+  protean::cli::add_predict_command(app, global);
+  protean::cli::add_eval_command(app, global);
+  protean::cli::add_info_command(app, global);
+  // Options such as --quiet are accepted after the subcommand too.
+  app.fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  } catch (const protean::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "error: out of memory; use a smaller batch size, fewer units, or less data\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,99 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "data_options.hpp"
+#include "protean/data/idx.hpp"
+#include "protean/error.hpp"
+#include "protean/io/atomic_file.hpp"
+#include "protean/io/model_file.hpp"
+
+namespace protean::cli {
+
+namespace {
+
+struct PredictOptions {
+  std::string model;
+  std::string data;
+  DataOptions data_options;
+  std::string output;
+  bool probabilities = false;
+};
+
+// Quotes a CSV field when it holds a delimiter, a quote or a line break (RFC 4180).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+void run_predict(const PredictOptions& options) {
+  Model model = load_model(options.model);
+  Dataset data;
+  if (!options.data_options.labels.empty()) {
+    data = read_idx_dataset(options.data, options.data_options.labels);
+    model.check_inputs(data);
+  } else {
+    data = model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/false);
+  }
+  const Matrix outputs = model.predict(data.inputs);
+
+  std::string text;
+  if (model.task == Task::classification) {
+    text += csv_field(model.target_names.empty() ? "class" : model.target_names.front());
+    if (options.probabilities) {
+      for (const auto& name : model.class_names) text += "," + csv_field("probability_" + name);
+    }
+    text += '\n';
+    for (Index r = 0; r < outputs.rows(); ++r) {
+      Index best = 0;
+      for (Index c = 1; c < outputs.cols(); ++c) {
+        if (outputs(r, c) > outputs(r, best)) best = c;
+      }
+      text += csv_field(model.class_names.at(static_cast<std::size_t>(best)));
+      if (options.probabilities) {
+        for (Index c = 0; c < outputs.cols(); ++c) text += fmt::format(",{:.9g}", outputs(r, c));
+      }
+      text += '\n';
+    }
+  } else {
+    for (std::size_t c = 0; c < model.target_names.size(); ++c) {
+      text += (c > 0 ? "," : "") + csv_field(model.target_names[c]);
+    }
+    text += '\n';
+    for (Index r = 0; r < outputs.rows(); ++r) {
+      for (Index c = 0; c < outputs.cols(); ++c) text += fmt::format("{}{:.9g}", c > 0 ? "," : "", outputs(r, c));
+      text += '\n';
+    }
+  }
+
+  if (options.output.empty() || options.output == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    write_file_atomically(options.output, text);
+  }
+}
+
+}  // namespace
+
+void add_predict_command(CLI::App& app, const GlobalOptions&) {
+  auto options = std::make_shared<PredictOptions>();
+  CLI::App* command = app.add_subcommand("predict", "Predict targets for new rows with a saved model");
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(CLI::ExistingFile);
+  command->add_option("DATA", options->data, "CSV file with the model's input columns (extra columns are ignored when named)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_data_options(*command, options->data_options, /*with_labels=*/true);
+  command->add_option("-o,--output", options->output, "CSV file to write (default: standard output)");
+  command->add_flag("--probabilities", options->probabilities, "Classification: add one probability column per class");
+  command->callback([options] { run_predict(*options); });
+}
+
+}  // namespace protean::cli

@@ -1,0 +1,74 @@
+// CSV reading: RFC 4180 fields, delimiter and header detection, located errors.
+//
+// Accepted: ',' ';' or tab delimiters (detected from the first lines unless given), fields quoted
+// with '"' (a doubled quote inside is one quote; quoted fields may hold delimiters and line
+// breaks), LF or CRLF line ends, a UTF-8 byte order mark, blank lines (skipped), surrounding
+// spaces around numbers. Numbers are parsed the same way whatever the process locale is.
+// Every error names file:line:column (1-based, column counted in bytes from the line start), the
+// offending text and what to do.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protean/data/dataset.hpp"
+#include "protean/error.hpp"
+
+namespace protean {
+
+enum class HeaderMode { detect, present, absent };
+
+struct CsvOptions {
+  char delimiter = '\0';  // '\0': detect among ',', ';' and '\t'
+  HeaderMode header = HeaderMode::detect;
+};
+
+// A parsed CSV file: every field as text, with where it came from.
+struct CsvTable {
+  std::string source;                      // file name used in messages
+  char delimiter = ',';
+  bool has_header = false;
+  std::vector<std::string> column_names;   // header names, or "column_1", "column_2", ... without one
+  std::vector<std::vector<std::string>> rows;  // rows[r][c], every row has column_names.size() fields
+  std::vector<std::int64_t> row_lines;     // 1-based line where rows[r] starts
+  std::vector<std::vector<std::int32_t>> row_columns;  // 1-based byte column where rows[r][c] starts
+
+  Index row_count() const { return static_cast<Index>(rows.size()); }
+  Index column_count() const { return static_cast<Index>(column_names.size()); }
+  Location location(Index row, Index column) const;
+};
+
+// Parses CSV text. Errors: empty text, header only (no data rows), a ragged row (names the line,
+// the expected and the found field count), an unterminated quote (names where it opened).
+CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
+
+// Reads and parses a file. Errors: missing or unreadable file, plus those of parse_csv.
+CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options = {});
+
+// Parses a number the way CSV cells are read: optional surrounding spaces, decimal or
+// exponent notation, no locale. Returns nothing for text that is not a whole number.
+// "nan" and "inf" parse (so that callers can reject them with their own message).
+std::optional<float> parse_number(std::string_view text);
+
+// Finds a column by exact name, or by 1-based index given as digits ("3"). Errors list the
+// available column names.
+Index find_column(const CsvTable& table, std::string_view name_or_index);
+
+struct DatasetOptions {
+  std::string target;          // column name or 1-based index; empty means the last column
+  std::optional<Task> task;    // empty: classification when any target cell is not a number
+  bool has_target = true;      // false: every column is an input (for prediction)
+  std::vector<std::string> drop;  // columns to ignore, by name or 1-based index
+};
+
+// Converts a table into a Dataset. Input cells must be finite numbers; errors name the cell
+// (file:line:column), its text and the column name, and say what to do, for an empty cell, a
+// cell that is not a number, and NaN or infinity. For classification the class names are the
+// distinct target texts, sorted (numerically when all are numbers, else by byte order).
+Dataset to_dataset(const CsvTable& table, const DatasetOptions& options);
+
+}  // namespace protean

@@ -1,0 +1,33 @@
+// Dataset: a table of inputs and targets in memory, with the names that came with it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "protean/tensor.hpp"
+
+namespace protean {
+
+enum class Task { regression, classification };
+
+const char* to_string(Task task);
+
+struct Dataset {
+  Task task = Task::regression;
+  Matrix inputs;   // N×I
+  Matrix targets;  // N×T for regression; N×1 holding class ids 0..C-1 for classification
+  std::vector<std::string> input_names;   // I names
+  std::vector<std::string> target_names;  // T names
+  std::vector<std::string> class_names;   // C names, classification only; class id = index
+  std::string source;                     // file the data came from, for messages
+  std::vector<std::int64_t> source_lines; // N 1-based line numbers of each row in `source`, or empty
+
+  Index rows() const { return inputs.rows(); }
+  Index class_count() const { return static_cast<Index>(class_names.size()); }
+};
+
+// Copies the rows listed in `rows` (in that order) into a new dataset with the same names.
+Dataset select_rows(const Dataset& data, const std::vector<Index>& rows);
+
+}  // namespace protean

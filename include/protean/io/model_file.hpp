@@ -1,0 +1,34 @@
+// Model files: the safetensors layout, readable by numpy and the `safetensors` Python package.
+//
+//   8 bytes   little-endian uint64 H, the header's length
+//   H bytes   JSON header: for every tensor {"dtype": "F32", "shape": [rows, cols],
+//             "data_offsets": [begin, end]}, plus "__metadata__", a map of strings
+//   the rest  raw little-endian float32 data, tensors back to back
+//
+// Tensors: "network.<layer>.weight" (I×O), "network.<layer>.bias" (1×O),
+// "input_scaler.mean", "input_scaler.scale", and for regression "target_scaler.mean",
+// "target_scaler.scale" (each 1×K). Metadata: "format" = "protean", "format_version",
+// "protean_version", and "model", a JSON text with the task, architecture, names, loss and
+// training summary. docs/model-format.md describes every field.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "protean/model.hpp"
+
+namespace protean {
+
+inline constexpr int kModelFormatVersion = 1;
+
+// Serializes a model to the bytes of a model file.
+std::string serialize_model(const Model& model);
+// Parses model file bytes. Every size, offset, shape and name is checked before use, so a
+// truncated, corrupt or hostile file gives an Error, never a crash or a large allocation.
+Model deserialize_model(std::string_view bytes, const std::string& source);
+
+// Writes atomically (see io/atomic_file.hpp).
+void save_model(const Model& model, const std::filesystem::path& path);
+Model load_model(const std::filesystem::path& path);
+
+}  // namespace protean

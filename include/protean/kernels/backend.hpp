@@ -1,0 +1,47 @@
+// Backend: the compute seam. Layers call these operations and never loop over tensors
+// themselves, so a faster CPU path or a CUDA backend replaces this one class and nothing above.
+//
+// Two implementations ship: `reference` (plain loops, obviously right, slow) and `cpu` (BLAS
+// sgemm for products, vectorized element-wise passes). Tests compare them.
+#pragma once
+
+#include <string_view>
+
+#include "protean/activations/activation.hpp"
+#include "protean/tensor.hpp"
+
+namespace protean {
+
+enum class Transpose { no, yes };
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  // c = alpha · op(a) · op(b) + beta · c, where op transposes when asked.
+  virtual void gemm(Transpose trans_a, Transpose trans_b, float alpha, ConstMatrixView a,
+                    ConstMatrixView b, float beta, MatrixView c) = 0;
+
+  // Dense layer forward: y[N×O] = act(x[N×I] · w[I×O] + b[1×O]).
+  virtual void dense_forward(Activation activation, ConstMatrixView x, ConstMatrixView w,
+                             ConstMatrixView b, MatrixView y) = 0;
+
+  // Dense layer backward, given the forward's x and y and the loss gradient dy[N×O]:
+  //   dz = dy ⊙ act'(y)   (written over dy)
+  //   dw[I×O] = xᵀ · dz,  db[1×O] = column sums of dz   (overwritten, not accumulated)
+  //   dx[N×I] = dz · wᵀ   (skipped when dx has no rows, as for the first layer)
+  virtual void dense_backward(Activation activation, ConstMatrixView x, ConstMatrixView w,
+                              ConstMatrixView y, MatrixView dy, MatrixView dw, MatrixView db,
+                              MatrixView dx) = 0;
+
+  // Threads this backend may use for one operation. Results for a given thread count are
+  // bitwise reproducible.
+  virtual void set_threads(int threads) = 0;
+  virtual int threads() const = 0;
+};
+
+Backend& reference_backend();
+Backend& cpu_backend();
+
+}  // namespace protean

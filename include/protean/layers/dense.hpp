@@ -1,0 +1,55 @@
+// Dense: a fully connected layer, y[N×O] = act(x[N×I] · W[I×O] + b[1×O]).
+//
+// With one input, one hidden Dense of n units and an identity output, a network is the classic
+// model function y = b + Σᵢ cᵢ·act(wᵢ·x + bᵢ): wᵢ and bᵢ are this layer's weight and bias, cᵢ
+// and b the next layer's.
+#pragma once
+
+#include "protean/activations/activation.hpp"
+#include "protean/layers/layer.hpp"
+
+namespace protean {
+
+// How initialize() draws the weights. Biases start at zero.
+enum class Init {
+  automatic,  // He for ReLU-like activations, Glorot otherwise
+  glorot,     // uniform in ±sqrt(6 / (I + O)), Glorot and Bengio (2010)
+  he,         // normal with standard deviation sqrt(2 / I), He et al. (2015)
+};
+
+class Dense final : public Layer {
+ public:
+  Dense(Index inputs, Index units, Activation activation = Activation::identity, Init init = Init::automatic);
+
+  std::string type() const override { return "dense"; }
+  Index input_width() const override { return weight_.rows(); }
+  Index output_width() const override { return weight_.cols(); }
+  Activation activation() const { return activation_; }
+  Init init() const { return init_; }
+
+  ConstMatrixView forward(ConstMatrixView x, Mode mode) override;
+  MatrixView backward(MatrixView dy, bool need_dx) override;
+
+  std::vector<Parameter> parameters() override;
+  Index parameter_count() const override { return weight_.size() + bias_.size(); }
+  void initialize(Rng& rng) override;
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<Dense>(*this); }
+
+  Matrix& weight() { return weight_; }
+  Matrix& bias() { return bias_; }
+  const Matrix& weight() const { return weight_; }
+  const Matrix& bias() const { return bias_; }
+
+ private:
+  Activation activation_;
+  Init init_;
+  Matrix weight_;   // I×O
+  Matrix bias_;     // 1×O
+  Matrix dweight_;  // I×O
+  Matrix dbias_;    // 1×O
+  ConstMatrixView x_;  // the last forward's input, read by backward
+  Matrix y_;           // N×O
+  Matrix dx_;          // N×I
+};
+
+}  // namespace protean

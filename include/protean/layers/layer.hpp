@@ -1,0 +1,56 @@
+// Layer: one stage of a network, with its forward and backward pass side by side.
+//
+// Protocol for one training step over a batch of N rows:
+//   y  = layer.forward(x, Mode::training)   x: N×I, y: N×O, owned by the layer
+//   dx = layer.backward(dy, need_dx)        dy: N×O, consumed (may be overwritten);
+//                                           fills every parameter's grad; dx: N×I
+// `x` must stay alive and unchanged between forward and backward, because backward reads it.
+// Output and gradient buffers are reused from step to step: a training step at a fixed batch
+// size allocates nothing after the first.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protean/kernels/backend.hpp"
+#include "protean/random.hpp"
+#include "protean/tensor.hpp"
+
+namespace protean {
+
+enum class Mode { training, inference };
+
+// A trainable tensor and its gradient, seen through views into the layer that owns both.
+struct Parameter {
+  std::string name;  // "weight" or "bias"; the network prefixes the layer index
+  MatrixView value;
+  MatrixView grad;
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  virtual std::string type() const = 0;
+  virtual Index input_width() const = 0;
+  virtual Index output_width() const = 0;
+
+  virtual ConstMatrixView forward(ConstMatrixView x, Mode mode) = 0;
+  // Returns dx (N×I) as a view of a buffer the layer owns, or an empty view when !need_dx.
+  virtual MatrixView backward(MatrixView dy, bool need_dx) = 0;
+
+  virtual std::vector<Parameter> parameters() = 0;
+  virtual Index parameter_count() const = 0;
+  // Draws fresh parameters from `rng` with the layer's default initialization.
+  virtual void initialize(Rng& rng) = 0;
+  virtual std::unique_ptr<Layer> clone() const = 0;
+
+  void set_backend(Backend& backend) { backend_ = &backend; }
+  Backend& backend() const { return *backend_; }
+
+ private:
+  Backend* backend_ = &cpu_backend();
+};
+
+}  // namespace protean

@@ -1,0 +1,53 @@
+// Model: a trained network with everything needed to use it on raw data: the input and target
+// standardization, the column names, the class names and a summary of how it was trained.
+//
+//   protean::Model model = protean::load_model("model.safetensors");
+//   protean::Matrix y = model.predict(x);   // x: N×I raw inputs; y: N×T targets or N×C probabilities
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "protean/data/csv.hpp"
+#include "protean/data/dataset.hpp"
+#include "protean/data/standardizer.hpp"
+#include "protean/network.hpp"
+#include "protean/train/metrics.hpp"
+
+namespace protean {
+
+class Model {
+ public:
+  Task task = Task::regression;
+  Network network;
+  Standardizer input_scaler;   // 1×I, always fitted
+  Standardizer target_scaler;  // 1×T for regression; unfitted for classification
+  std::vector<std::string> input_names;
+  std::vector<std::string> target_names;
+  std::vector<std::string> class_names;
+  std::string loss;              // "mse" or "cross_entropy"
+  std::string training_summary;  // JSON text written by fit(): options, epochs, metrics, timing
+
+  Index input_width() const { return network.input_width(); }
+
+  // Regression: N×T predictions in the targets' units. Classification: N×C class probabilities.
+  // Errors: a column count other than input_width().
+  Matrix predict(ConstMatrixView inputs);
+  // Classification only: the most probable class id of each row.
+  std::vector<Index> predict_classes(ConstMatrixView inputs);
+  // Metrics on labelled data in the targets' own units.
+  Metrics evaluate(const Dataset& data);
+
+  // Checks that a dataset's inputs match this model (count, and names when both have them),
+  // and throws an Error naming the expected and given columns otherwise.
+  void check_inputs(const Dataset& data) const;
+};
+
+// Picks the model's input columns out of a table: by name when the table has a header holding
+// every input name (other columns are ignored), else by position when the column count is
+// exactly the input count (plus one target column, last, when with_targets). With targets, the
+// target column is the model's target name, or the last column of a headerless table.
+// Errors give the expected and the found columns.
+Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets);
+
+}  // namespace protean

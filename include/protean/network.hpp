@@ -1,0 +1,71 @@
+// Network: an ordered stack of layers, trained as one function.
+//
+//   protean::Network net(1);                          // one input
+//   net.add_dense(64, protean::Activation::relu)      // hidden layers
+//      .add_dense(64, protean::Activation::relu)
+//      .add_dense(1);                                 // identity output
+//   net.initialize(/*seed=*/42);
+//   protean::ConstMatrixView y = net.forward(x, protean::Mode::inference);   // x: N×1
+//
+// forward() returns a view of the last layer's output buffer; it stays valid until the next
+// forward(). A Network is not safe to use from two threads at once, because the layers keep
+// their buffers; copy it (copies are deep) to predict in parallel.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protean/layers/dense.hpp"
+#include "protean/layers/layer.hpp"
+
+namespace protean {
+
+class Network {
+ public:
+  explicit Network(Index inputs = 0, Backend& backend = cpu_backend());
+  Network(const Network& other);
+  Network& operator=(const Network& other);
+  Network(Network&&) noexcept = default;
+  Network& operator=(Network&&) noexcept = default;
+
+  // Appends a layer whose input width must equal the current output width.
+  Network& add(std::unique_ptr<Layer> layer);
+  Network& add_dense(Index units, Activation activation = Activation::identity, Init init = Init::automatic);
+
+  // Initializes every layer's parameters from one seeded random stream.
+  void initialize(std::uint64_t seed);
+
+  ConstMatrixView forward(ConstMatrixView x, Mode mode = Mode::inference);
+  // Backpropagates the gradient of the loss with respect to the output (N×O, consumed) and
+  // fills every parameter's grad. The input gradient is not computed.
+  void backward(MatrixView d_output);
+
+  // Runs forward() over `x` in blocks of `batch_size` rows and returns a copy of the outputs.
+  Matrix predict(ConstMatrixView x, Index batch_size = 1024);
+
+  // Every parameter, named "<layer index>.weight" or "<layer index>.bias", in a fixed order.
+  std::vector<Parameter> parameters();
+  Index parameter_count() const;
+
+  Index input_width() const { return inputs_; }
+  Index output_width() const;
+  std::size_t layer_count() const { return layers_.size(); }
+  Layer& layer(std::size_t i) { return *layers_.at(i); }
+  const Layer& layer(std::size_t i) const { return *layers_.at(i); }
+
+  Backend& backend() const { return *backend_; }
+  void set_backend(Backend& backend);
+
+  // Short form of the architecture, e.g. "2-64 relu-64 relu-1 identity".
+  std::string describe() const;
+
+ private:
+  Index inputs_;
+  Backend* backend_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  Matrix predictions_;
+};
+
+}  // namespace protean

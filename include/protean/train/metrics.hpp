@@ -1,0 +1,28 @@
+// Metrics reported after training and by `protean eval`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "protean/tensor.hpp"
+
+namespace protean {
+
+struct Metrics {
+  // Regression, averaged over target columns, in the targets' own units.
+  std::optional<double> rmse;
+  std::optional<double> mae;
+  std::optional<double> r2;  // 1 − SS_res / SS_tot; for a constant target 1 if fitted exactly, else 0
+  // Classification.
+  std::optional<double> accuracy;  // fraction of rows whose largest output is the true class
+
+  // "rmse 0.0123  mae 0.0098  r2 0.9991" or "accuracy 0.8812"; only the metrics present.
+  std::string to_string() const;
+};
+
+// predictions and targets: N×T.
+Metrics regression_metrics(ConstMatrixView predictions, ConstMatrixView targets);
+// scores: N×C (logits or probabilities); labels: N×1 class ids.
+Metrics classification_metrics(ConstMatrixView scores, ConstMatrixView labels);
+
+}  // namespace protean

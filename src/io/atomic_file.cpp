@@ -1,0 +1,64 @@
+#include "protean/io/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+#include <string>
+
+#include "protean/error.hpp"
+
+namespace protean {
+
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& path, const char* action, int error_number) {
+  throw Error(Location{path.string()}, fmt::format("cannot {}: {}", action, std::strerror(error_number)),
+              "check that the folder exists, is writable and has free space");
+}
+
+}  // namespace
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::string temporary = (folder / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(temporary.data());
+  if (fd < 0) fail(path, "create a temporary file beside it", errno);
+
+  auto abandon = [&](const char* action) {
+    const int saved = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    fail(path, action, saved);
+  };
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      abandon("write");
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  // mkstemp creates the file readable by the owner alone; give it the usual permissions.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::fchmod(fd, 0666 & ~mask);
+  if (::fsync(fd) != 0) abandon("flush to disk");
+  if (::close(fd) != 0) {
+    const int saved = errno;
+    ::unlink(temporary.c_str());
+    fail(path, "close", saved);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(temporary.c_str());
+    fail(path, "replace", saved);
+  }
+}
+
+}  // namespace protean

@@ -1,0 +1,295 @@
+#include "protean/io/model_file.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "protean/error.hpp"
+#include "protean/io/atomic_file.hpp"
+
+namespace protean {
+
+// Tensor data is copied to and from memory as it lies, which is the file's little-endian order
+// only on little-endian machines.
+static_assert(std::endian::native == std::endian::little, "model files are read and written on little-endian hosts only");
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uint64_t kMaxHeaderBytes = 64ull << 20;  // far above any real header (a few KB)
+constexpr std::int64_t kMaxWidth = 1ll << 24;
+constexpr std::size_t kMaxLayers = 100'000;
+
+struct NamedTensor {
+  std::string name;
+  ConstMatrixView view;
+};
+
+std::vector<NamedTensor> tensors_of(const Model& model) {
+  std::vector<NamedTensor> tensors;
+  for (std::size_t i = 0; i < model.network.layer_count(); ++i) {
+    const auto& dense = dynamic_cast<const Dense&>(model.network.layer(i));
+    tensors.push_back({fmt::format("network.{}.weight", i), dense.weight()});
+    tensors.push_back({fmt::format("network.{}.bias", i), dense.bias()});
+  }
+  tensors.push_back({"input_scaler.mean", model.input_scaler.mean()});
+  tensors.push_back({"input_scaler.scale", model.input_scaler.scale()});
+  if (model.target_scaler.fitted()) {
+    tensors.push_back({"target_scaler.mean", model.target_scaler.mean()});
+    tensors.push_back({"target_scaler.scale", model.target_scaler.scale()});
+  }
+  return tensors;
+}
+
+json describe_model(const Model& model) {
+  json layers = json::array();
+  for (std::size_t i = 0; i < model.network.layer_count(); ++i) {
+    const auto& dense = dynamic_cast<const Dense&>(model.network.layer(i));
+    layers.push_back({{"type", "dense"}, {"units", dense.output_width()}, {"activation", std::string(to_string(dense.activation()))}});
+  }
+  json description;
+  description["task"] = to_string(model.task);
+  description["inputs"] = model.network.input_width();
+  description["layers"] = layers;
+  description["loss"] = model.loss;
+  description["input_names"] = model.input_names;
+  description["target_names"] = model.target_names;
+  description["class_names"] = model.class_names;
+  description["training"] = model.training_summary.empty() ? json::object() : json::parse(model.training_summary);
+  return description;
+}
+
+// Checked parsing of the header: every failure becomes an Error naming the file.
+class HeaderReader {
+ public:
+  explicit HeaderReader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(Location{source_}, "invalid model file: " + what,
+                "the file is damaged or not a Protean model; save the model again with 'protean fit'");
+  }
+
+  const json& member(const json& object, const char* key) const {
+    if (!object.is_object() || !object.contains(key)) fail(fmt::format("'{}' is missing", key));
+    return object.at(key);
+  }
+  std::string string_member(const json& object, const char* key) const {
+    const json& value = member(object, key);
+    if (!value.is_string()) fail(fmt::format("'{}' is not a string", key));
+    return value.get<std::string>();
+  }
+  std::int64_t integer_member(const json& object, const char* key, std::int64_t low, std::int64_t high) const {
+    const json& value = member(object, key);
+    if (!value.is_number_integer()) fail(fmt::format("'{}' is not an integer", key));
+    const auto number = value.get<std::int64_t>();
+    if (number < low || number > high) fail(fmt::format("'{}' is {}, outside [{}, {}]", key, number, low, high));
+    return number;
+  }
+  std::vector<std::string> names_member(const json& object, const char* key, std::size_t expected) const {
+    const json& value = member(object, key);
+    if (!value.is_array()) fail(fmt::format("'{}' is not a list", key));
+    std::vector<std::string> names;
+    for (const json& item : value) {
+      if (!item.is_string()) fail(fmt::format("'{}' holds a value that is not a string", key));
+      names.push_back(item.get<std::string>());
+    }
+    if (names.size() != expected) {
+      fail(fmt::format("'{}' has {} names where the network needs {}", key, names.size(), expected));
+    }
+    return names;
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace
+
+std::string serialize_model(const Model& model) {
+  const std::vector<NamedTensor> tensors = tensors_of(model);
+  json header = json::object();
+  std::uint64_t offset = 0;
+  for (const auto& tensor : tensors) {
+    const std::uint64_t bytes = sizeof(float) * static_cast<std::uint64_t>(tensor.view.size());
+    header[tensor.name] = {{"dtype", "F32"}, {"shape", {tensor.view.rows(), tensor.view.cols()}}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  header["__metadata__"] = {{"format", "protean"},
+                            {"format_version", std::to_string(kModelFormatVersion)},
+                            {"protean_version", PROTEAN_VERSION},
+                            {"model", describe_model(model).dump()}};
+  std::string header_text = header.dump();
+  // Pad with spaces so the tensor data starts 8-byte aligned, as the safetensors writers do.
+  header_text.append((8 - header_text.size() % 8) % 8, ' ');
+
+  std::string bytes;
+  bytes.reserve(8 + header_text.size() + offset);
+  const std::uint64_t length = header_text.size();
+  bytes.append(reinterpret_cast<const char*>(&length), sizeof(length));
+  bytes += header_text;
+  for (const auto& tensor : tensors) {
+    for (Index r = 0; r < tensor.view.rows(); ++r) {
+      bytes.append(reinterpret_cast<const char*>(tensor.view.row(r)), sizeof(float) * tensor.view.cols());
+    }
+  }
+  return bytes;
+}
+
+Model deserialize_model(std::string_view bytes, const std::string& source) {
+  HeaderReader reader(source);
+  if (bytes.size() < 8) {
+    reader.fail(fmt::format("it has {} bytes, fewer than the 8-byte header length that starts every model file", bytes.size()));
+  }
+  std::uint64_t header_length = 0;
+  std::memcpy(&header_length, bytes.data(), sizeof(header_length));
+  if (header_length > kMaxHeaderBytes || header_length > bytes.size() - 8) {
+    reader.fail(fmt::format("the header length field says {} bytes but the file has {} bytes after it (truncated file?)",
+                            header_length, bytes.size() - 8));
+  }
+  const json header = json::parse(bytes.substr(8, header_length), nullptr, /*allow_exceptions=*/false);
+  if (header.is_discarded() || !header.is_object()) reader.fail("the header is not a JSON object");
+  const std::string_view data = bytes.substr(8 + header_length);
+
+  // Metadata and version.
+  const json& metadata = reader.member(header, "__metadata__");
+  if (reader.string_member(metadata, "format") != "protean") reader.fail("its metadata 'format' is not 'protean'");
+  const std::string version_text = reader.string_member(metadata, "format_version");
+  int version = 0;
+  try {
+    version = std::stoi(version_text);
+  } catch (const std::exception&) {
+    reader.fail(fmt::format("format_version {} is not a number", quote_value(version_text)));
+  }
+  if (version > kModelFormatVersion) {
+    throw Error(Location{source},
+                fmt::format("the model was written in format version {} (Protean {}), newer than this build reads ({})",
+                            version, metadata.value("protean_version", "unknown"), kModelFormatVersion),
+                "upgrade protean to load it");
+  }
+  if (version < 1) reader.fail(fmt::format("format_version {} is not a released version", version));
+  const json description = json::parse(reader.string_member(metadata, "model"), nullptr, false);
+  if (description.is_discarded() || !description.is_object()) reader.fail("the 'model' metadata is not a JSON object");
+
+  Model model;
+  const std::string task = reader.string_member(description, "task");
+  if (task == "regression") {
+    model.task = Task::regression;
+  } else if (task == "classification") {
+    model.task = Task::classification;
+  } else {
+    reader.fail(fmt::format("unknown task {}", quote_value(task)));
+  }
+  model.loss = reader.string_member(description, "loss");
+  if (model.loss != "mse" && model.loss != "cross_entropy") reader.fail(fmt::format("unknown loss {}", quote_value(model.loss)));
+
+  // Architecture, checked before anything is allocated: every width is bounded, and every
+  // tensor must lie inside the data actually present in the file.
+  const Index inputs = reader.integer_member(description, "inputs", 1, kMaxWidth);
+  const json& layers = reader.member(description, "layers");
+  if (!layers.is_array() || layers.empty() || layers.size() > kMaxLayers) reader.fail("'layers' is not a list of 1 to 100000 layers");
+  struct LayerShape {
+    Index units;
+    Activation activation;
+  };
+  std::vector<LayerShape> shapes;
+  for (const json& layer : layers) {
+    if (reader.string_member(layer, "type") != "dense") reader.fail("only dense layers are supported by this version");
+    const std::string activation_name = reader.string_member(layer, "activation");
+    const auto activation = parse_activation(activation_name);
+    if (!activation) reader.fail(fmt::format("unknown activation {}", quote_value(activation_name)));
+    shapes.push_back({reader.integer_member(layer, "units", 1, kMaxWidth), *activation});
+  }
+
+  std::map<std::string, ConstMatrixView> views;
+  std::uint64_t covered = 0;
+  auto take_tensor = [&](const std::string& name, Index rows, Index cols) {
+    const json& entry = reader.member(header, name.c_str());
+    if (reader.string_member(entry, "dtype") != "F32") reader.fail(fmt::format("tensor '{}' is not F32", name));
+    const json& shape = reader.member(entry, "shape");
+    if (!shape.is_array() || shape.size() != 2 || !shape[0].is_number_unsigned() || !shape[1].is_number_unsigned() ||
+        shape[0].get<std::uint64_t>() != static_cast<std::uint64_t>(rows) || shape[1].get<std::uint64_t>() != static_cast<std::uint64_t>(cols)) {
+      reader.fail(fmt::format("tensor '{}' has shape {} where the architecture needs [{}, {}]", name, shape.dump(), rows, cols));
+    }
+    const json& offsets = reader.member(entry, "data_offsets");
+    if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
+      reader.fail(fmt::format("tensor '{}' has invalid data_offsets", name));
+    }
+    const auto begin = offsets[0].get<std::uint64_t>();
+    const auto end = offsets[1].get<std::uint64_t>();
+    const std::uint64_t expected = sizeof(float) * static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
+    if (begin > end || end > data.size() || end - begin != expected || begin % sizeof(float) != 0) {
+      reader.fail(fmt::format("tensor '{}' data [{}, {}) does not fit its shape or the {} data bytes present (truncated file?)",
+                              name, begin, end, data.size()));
+    }
+    covered += expected;
+    views[name] = ConstMatrixView(reinterpret_cast<const float*>(data.data() + begin), rows, cols);
+  };
+
+  Index width = inputs;
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    take_tensor(fmt::format("network.{}.weight", i), width, shapes[i].units);
+    take_tensor(fmt::format("network.{}.bias", i), 1, shapes[i].units);
+    width = shapes[i].units;
+  }
+  take_tensor("input_scaler.mean", 1, inputs);
+  take_tensor("input_scaler.scale", 1, inputs);
+  if (model.task == Task::regression) {
+    take_tensor("target_scaler.mean", 1, width);
+    take_tensor("target_scaler.scale", 1, width);
+  }
+  if (header.size() != views.size() + 1) reader.fail("the header lists tensors that this model does not use");
+  if (covered != data.size()) reader.fail(fmt::format("{} data bytes follow the header but the tensors use {}", data.size(), covered));
+
+  model.input_names = reader.names_member(description, "input_names", static_cast<std::size_t>(inputs));
+  model.target_names = reader.names_member(description, "target_names", model.task == Task::regression ? static_cast<std::size_t>(width) : 1);
+  model.class_names = reader.names_member(description, "class_names", model.task == Task::classification ? static_cast<std::size_t>(width) : 0);
+  if (description.contains("training")) model.training_summary = description.at("training").dump();
+
+  // The data may start at any byte offset of `bytes`, so copy through memcpy, never via an
+  // aligned float pointer.
+  auto copy_tensor = [&](const std::string& name) {
+    const ConstMatrixView view = views.at(name);
+    Matrix out = Matrix::zeros(view.rows(), view.cols());
+    std::memcpy(out.data(), view.data(), sizeof(float) * static_cast<std::size_t>(view.size()));
+    for (Index i = 0; i < out.size(); ++i) {
+      if (!std::isfinite(out.data()[i])) reader.fail(fmt::format("tensor '{}' holds a NaN or infinite value", name));
+    }
+    return out;
+  };
+  model.network = Network(inputs);
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    model.network.add_dense(shapes[i].units, shapes[i].activation);
+    auto& dense = dynamic_cast<Dense&>(model.network.layer(i));
+    dense.weight() = copy_tensor(fmt::format("network.{}.weight", i));
+    dense.bias() = copy_tensor(fmt::format("network.{}.bias", i));
+  }
+  model.input_scaler = Standardizer(copy_tensor("input_scaler.mean"), copy_tensor("input_scaler.scale"));
+  if (model.task == Task::regression) {
+    model.target_scaler = Standardizer(copy_tensor("target_scaler.mean"), copy_tensor("target_scaler.scale"));
+  }
+  return model;
+}
+
+void save_model(const Model& model, const std::filesystem::path& path) {
+  write_file_atomically(path, serialize_model(model));
+}
+
+Model load_model(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(Location{path.string()}, std::filesystem::exists(path) ? "cannot read the model file" : "model file not found",
+                "check the path; 'protean fit' writes model.safetensors by default");
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  return deserialize_model(content.str(), path.string());
+}
+
+}  // namespace protean

@@ -1,0 +1,141 @@
+// CPU backend: OpenBLAS sgemm for the matrix products, vectorized loops for the rest.
+#include <cblas.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cassert>
+
+#include "protean/kernels/backend.hpp"
+
+namespace protean {
+
+namespace {
+
+using RowMajorArray = Eigen::Array<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ArrayMap = Eigen::Map<RowMajorArray, Eigen::Unaligned, Eigen::OuterStride<>>;
+using ConstArrayMap = Eigen::Map<const RowMajorArray, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+ArrayMap as_array(MatrixView m) { return {m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.stride())}; }
+ConstArrayMap as_array(ConstMatrixView m) {
+  return {m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.stride())};
+}
+
+CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::yes ? CblasTrans : CblasNoTrans; }
+
+// Leading dimension as BLAS wants it: at least 1 even for empty matrices.
+blasint leading_dimension(Index stride, Index cols) { return static_cast<blasint>(std::max<Index>({stride, cols, 1})); }
+
+// Applies y = act(y + b) row by row. Sigmoid, tanh and softplus go through Eigen's packet
+// math, which vectorizes exp and tanh; the piecewise-linear ones are simple enough for the
+// compiler to vectorize the scalar loop.
+void bias_activation(Activation activation, ConstMatrixView b, MatrixView y) {
+  auto out = as_array(y);
+  const auto bias = as_array(b).row(0);
+  switch (activation) {
+    case Activation::sigmoid:
+      for (Index r = 0; r < y.rows(); ++r) out.row(r) = (out.row(r) + bias).logistic();
+      return;
+    case Activation::tanh:
+      for (Index r = 0; r < y.rows(); ++r) out.row(r) = (out.row(r) + bias).tanh();
+      return;
+    case Activation::softplus:
+      for (Index r = 0; r < y.rows(); ++r) {
+        const auto z = (out.row(r) + bias).eval();
+        out.row(r) = z.max(0.0f) + (-z.abs()).exp().log1p();
+      }
+      return;
+    default:
+      break;
+  }
+  with_activation(activation, [&](auto act) {
+    using Act = decltype(act);
+    const float* bias_row = b.data();
+    for (Index r = 0; r < y.rows(); ++r) {
+      float* row = y.row(r);
+#pragma omp simd
+      for (Index c = 0; c < y.cols(); ++c) row[c] = Act::value(row[c] + bias_row[c]);
+    }
+  });
+}
+
+// dy = dy ⊙ act'(y), reading the derivative from the output.
+void activation_backward(Activation activation, ConstMatrixView y, MatrixView dy) {
+  if (activation == Activation::identity) return;
+  with_activation(activation, [&](auto act) {
+    using Act = decltype(act);
+    static_assert(Act::kDerivativeFromOutput, "this kernel reads the derivative from the output");
+    for (Index r = 0; r < y.rows(); ++r) {
+      const float* out = y.row(r);
+      float* grad = dy.row(r);
+#pragma omp simd
+      for (Index c = 0; c < y.cols(); ++c) grad[c] *= Act::derivative(0.0f, out[c]);
+    }
+  });
+}
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend() { set_threads(1); }
+
+  std::string_view name() const override { return "cpu"; }
+
+  void gemm(Transpose trans_a, Transpose trans_b, float alpha, ConstMatrixView a, ConstMatrixView b,
+            float beta, MatrixView c) override {
+    const Index m = c.rows();
+    const Index n = c.cols();
+    const Index k = trans_a == Transpose::yes ? a.rows() : a.cols();
+    assert((trans_a == Transpose::yes ? a.cols() : a.rows()) == m);
+    assert((trans_b == Transpose::yes ? b.rows() : b.cols()) == n);
+    assert((trans_b == Transpose::yes ? b.cols() : b.rows()) == k);
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+      // BLAS leaves C untouched for k = 0 only when beta is 1; make the empty sum explicit.
+      if (beta == 0.0f) {
+        c.fill(0.0f);
+      } else {
+        as_array(c) *= beta;
+      }
+      return;
+    }
+    cblas_sgemm(CblasRowMajor, to_cblas(trans_a), to_cblas(trans_b), static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), alpha, a.data(),
+                leading_dimension(a.stride(), a.cols()), b.data(), leading_dimension(b.stride(), b.cols()),
+                beta, c.data(), leading_dimension(c.stride(), c.cols()));
+  }
+
+  void dense_forward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
+                     MatrixView y) override {
+    gemm(Transpose::no, Transpose::no, 1.0f, x, w, 0.0f, y);
+    bias_activation(activation, b, y);
+  }
+
+  void dense_backward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView y,
+                      MatrixView dy, MatrixView dw, MatrixView db, MatrixView dx) override {
+    activation_backward(activation, y, dy);
+    gemm(Transpose::yes, Transpose::no, 1.0f, x, dy, 0.0f, dw);
+    // Column sums in a fixed row order, so the result does not depend on the thread count.
+    auto bias_grad = as_array(db).row(0);
+    bias_grad.setZero();
+    const auto grad = as_array(ConstMatrixView(dy));
+    for (Index r = 0; r < dy.rows(); ++r) bias_grad += grad.row(r);
+    if (dx.rows() > 0) gemm(Transpose::no, Transpose::yes, 1.0f, dy, w, 0.0f, dx);
+  }
+
+  void set_threads(int threads) override {
+    threads_ = std::max(1, threads);
+    openblas_set_num_threads(threads_);
+  }
+  int threads() const override { return threads_; }
+
+ private:
+  int threads_ = 1;
+};
+
+}  // namespace
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+}  // namespace protean

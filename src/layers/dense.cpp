@@ -1,0 +1,59 @@
+#include "protean/layers/dense.hpp"
+
+#include <cassert>
+#include <cmath>
+
+namespace protean {
+
+Dense::Dense(Index inputs, Index units, Activation activation, Init init)
+    : activation_(activation),
+      init_(init),
+      weight_(Matrix::zeros(inputs, units)),
+      bias_(Matrix::zeros(1, units)),
+      dweight_(Matrix::zeros(inputs, units)),
+      dbias_(Matrix::zeros(1, units)) {
+  assert(inputs > 0 && units > 0);
+}
+
+ConstMatrixView Dense::forward(ConstMatrixView x, Mode) {
+  assert(x.cols() == input_width());
+  x_ = x;
+  y_.resize(x.rows(), output_width());
+  backend().dense_forward(activation_, x, weight_, bias_, y_);
+  return y_;
+}
+
+MatrixView Dense::backward(MatrixView dy, bool need_dx) {
+  assert(dy.rows() == x_.rows() && dy.cols() == output_width());
+  MatrixView dx;
+  if (need_dx) {
+    dx_.resize(x_.rows(), input_width());
+    dx = dx_.view();
+  }
+  backend().dense_backward(activation_, x_, weight_, y_, dy, dweight_, dbias_, dx);
+  return dx;
+}
+
+std::vector<Parameter> Dense::parameters() {
+  return {{"weight", weight_.view(), dweight_.view()}, {"bias", bias_.view(), dbias_.view()}};
+}
+
+void Dense::initialize(Rng& rng) {
+  const auto fan_in = static_cast<float>(input_width());
+  const auto fan_out = static_cast<float>(output_width());
+  Init init = init_;
+  if (init == Init::automatic) {
+    const bool relu_like = activation_ == Activation::relu || activation_ == Activation::leaky_relu;
+    init = relu_like ? Init::he : Init::glorot;
+  }
+  if (init == Init::he) {
+    const float deviation = std::sqrt(2.0f / fan_in);
+    for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = deviation * rng.normal();
+  } else {
+    const float limit = std::sqrt(6.0f / (fan_in + fan_out));
+    for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = rng.uniform(-limit, limit);
+  }
+  bias_.fill(0.0f);
+}
+
+}  // namespace protean

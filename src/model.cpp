@@ -1,0 +1,130 @@
+#include "protean/model.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "protean/error.hpp"
+#include "protean/losses/softmax_cross_entropy.hpp"
+
+namespace protean {
+
+void Model::check_inputs(const Dataset& data) const {
+  if (data.inputs.cols() != input_width()) {
+    throw Error(Location{data.source},
+                fmt::format("the model expects {} input columns ({}) but the data has {} ({})", input_width(),
+                            fmt::join(input_names, ", "), data.inputs.cols(), fmt::join(data.input_names, ", ")),
+                "give the same input columns the model was trained on, or name the target column with --target");
+  }
+}
+
+Matrix Model::predict(ConstMatrixView inputs) {
+  if (inputs.cols() != input_width()) {
+    throw Error(fmt::format("the model expects {} input columns but {} were given", input_width(), inputs.cols()),
+                "give the same input columns the model was trained on");
+  }
+  Matrix scaled = Matrix::copy_of(inputs);
+  input_scaler.transform(scaled);
+  Matrix outputs = network.predict(scaled);
+  if (task == Task::classification) {
+    Matrix probabilities = Matrix::zeros(outputs.rows(), outputs.cols());
+    softmax_rows(outputs, probabilities);
+    return probabilities;
+  }
+  if (target_scaler.fitted()) target_scaler.inverse_transform(outputs);
+  return outputs;
+}
+
+std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
+  const Matrix probabilities = predict(inputs);
+  std::vector<Index> classes(static_cast<std::size_t>(probabilities.rows()));
+  for (Index r = 0; r < probabilities.rows(); ++r) {
+    Index best = 0;
+    for (Index c = 1; c < probabilities.cols(); ++c) {
+      if (probabilities(r, c) > probabilities(r, best)) best = c;
+    }
+    classes[static_cast<std::size_t>(r)] = best;
+  }
+  return classes;
+}
+
+Metrics Model::evaluate(const Dataset& data) {
+  check_inputs(data);
+  const Matrix outputs = predict(data.inputs);
+  if (task == Task::regression) {
+    if (data.task != Task::regression || data.targets.cols() != outputs.cols()) {
+      throw Error(Location{data.source},
+                  fmt::format("the model predicts {} numeric target column(s) but the data's target is {}",
+                              outputs.cols(), data.task == Task::regression ? fmt::format("{} column(s)", data.targets.cols())
+                                                                            : std::string("text")),
+                  "choose the target column the model was trained on with --target");
+    }
+    return regression_metrics(outputs, data.targets);
+  }
+  // The data's class ids follow its own sorted label list; map them onto the model's by name.
+  Matrix labels = Matrix::zeros(data.rows(), 1);
+  for (Index r = 0; r < data.rows(); ++r) {
+    const std::string& name = data.class_names.at(static_cast<std::size_t>(data.targets(r, 0)));
+    const auto found = std::find(class_names.begin(), class_names.end(), name);
+    if (found == class_names.end()) {
+      const std::int64_t line = data.source_lines.empty() ? 0 : data.source_lines[static_cast<std::size_t>(r)];
+      throw Error(Location{data.source, line},
+                  fmt::format("class {} was not seen in training (known classes: {})", quote_value(name),
+                              fmt::join(class_names, ", ")),
+                  "evaluate on data with the classes the model was trained on");
+    }
+    labels(r, 0) = static_cast<float>(found - class_names.begin());
+  }
+  return classification_metrics(outputs, labels);
+}
+
+Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets) {
+  const auto& names = table.column_names;
+  auto has_column = [&](const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); };
+  const bool by_name = table.has_header && std::all_of(model.input_names.begin(), model.input_names.end(), has_column);
+
+  DatasetOptions options;
+  options.task = model.task;
+  options.has_target = with_targets;
+  if (by_name) {
+    if (with_targets) {
+      const std::string& target = model.target_names.empty() ? std::string() : model.target_names.front();
+      if (!has_column(target)) {
+        throw Error(Location{table.source}, fmt::format("the target column '{}' the model was trained on is missing", target),
+                    "add that column, or use 'protean predict' for data without targets");
+      }
+      options.target = target;
+    }
+    for (const auto& name : names) {
+      const bool used = has_column(name) && (std::find(model.input_names.begin(), model.input_names.end(), name) != model.input_names.end() ||
+                                             name == options.target);
+      if (!used) options.drop.push_back(name);
+    }
+    Dataset data = to_dataset(table, options);
+    // to_dataset keeps the table's column order; put the inputs in the model's order.
+    Matrix ordered = Matrix::zeros(data.rows(), model.input_width());
+    for (Index c = 0; c < model.input_width(); ++c) {
+      const auto from = std::find(data.input_names.begin(), data.input_names.end(), model.input_names[static_cast<std::size_t>(c)]) -
+                        data.input_names.begin();
+      for (Index r = 0; r < data.rows(); ++r) ordered(r, c) = data.inputs(r, from);
+    }
+    data.inputs = std::move(ordered);
+    data.input_names = model.input_names;
+    return data;
+  }
+
+  const Index expected = model.input_width() + (with_targets ? 1 : 0);
+  if (table.column_count() != expected) {
+    throw Error(Location{table.source},
+                fmt::format("expected {} columns ({} input{}{}) but found {}{}", expected, model.input_width(),
+                            model.input_width() == 1 ? "" : "s", with_targets ? " and the target, last" : "",
+                            table.column_count(), table.has_header ? fmt::format(" ({})", fmt::join(names, ", ")) : std::string()),
+                fmt::format("give the columns the model was trained on: {}", fmt::join(model.input_names, ", ")));
+  }
+  Dataset data = to_dataset(table, options);
+  data.input_names = model.input_names;
+  return data;
+}
+
+}  // namespace protean

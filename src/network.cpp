@@ -1,0 +1,103 @@
+#include "protean/network.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "protean/error.hpp"
+
+namespace protean {
+
+Network::Network(Index inputs, Backend& backend) : inputs_(inputs), backend_(&backend) {}
+
+Network::Network(const Network& other) : inputs_(other.inputs_), backend_(other.backend_) {
+  for (const auto& layer : other.layers_) layers_.push_back(layer->clone());
+}
+
+Network& Network::operator=(const Network& other) {
+  if (this != &other) *this = Network(other);
+  return *this;
+}
+
+Network& Network::add(std::unique_ptr<Layer> layer) {
+  if (layer->input_width() != output_width()) {
+    throw Error(fmt::format("cannot add a {} layer with {} inputs after a layer with {} outputs",
+                            layer->type(), layer->input_width(), output_width()),
+                "make each layer's input width equal to the previous layer's output width");
+  }
+  layer->set_backend(*backend_);
+  layers_.push_back(std::move(layer));
+  return *this;
+}
+
+Network& Network::add_dense(Index units, Activation activation, Init init) {
+  if (units <= 0) {
+    throw Error(fmt::format("invalid layer width {}", units), "give every layer at least 1 unit");
+  }
+  return add(std::make_unique<Dense>(output_width(), units, activation, init));
+}
+
+void Network::initialize(std::uint64_t seed) {
+  Rng rng(seed);
+  for (auto& layer : layers_) layer->initialize(rng);
+}
+
+ConstMatrixView Network::forward(ConstMatrixView x, Mode mode) {
+  ConstMatrixView activations = x;
+  for (auto& layer : layers_) activations = layer->forward(activations, mode);
+  return activations;
+}
+
+void Network::backward(MatrixView d_output) {
+  MatrixView gradient = d_output;
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    gradient = layers_[i]->backward(gradient, /*need_dx=*/i > 0);
+  }
+}
+
+Matrix Network::predict(ConstMatrixView x, Index batch_size) {
+  Matrix out = Matrix::zeros(x.rows(), output_width());
+  batch_size = std::max<Index>(1, batch_size);
+  for (Index begin = 0; begin < x.rows(); begin += batch_size) {
+    const Index count = std::min(batch_size, x.rows() - begin);
+    out.middle_rows(begin, count).copy_from(forward(x.middle_rows(begin, count), Mode::inference));
+  }
+  return out;
+}
+
+std::vector<Parameter> Network::parameters() {
+  std::vector<Parameter> all;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    for (auto& parameter : layers_[i]->parameters()) {
+      parameter.name = fmt::format("{}.{}", i, parameter.name);
+      all.push_back(std::move(parameter));
+    }
+  }
+  return all;
+}
+
+Index Network::parameter_count() const {
+  Index count = 0;
+  for (const auto& layer : layers_) count += layer->parameter_count();
+  return count;
+}
+
+Index Network::output_width() const { return layers_.empty() ? inputs_ : layers_.back()->output_width(); }
+
+void Network::set_backend(Backend& backend) {
+  backend_ = &backend;
+  for (auto& layer : layers_) layer->set_backend(backend);
+}
+
+std::string Network::describe() const {
+  std::string text = fmt::format("{}", inputs_);
+  for (const auto& layer : layers_) {
+    if (const auto* dense = dynamic_cast<const Dense*>(layer.get())) {
+      text += fmt::format("-{} {}", dense->output_width(), to_string(dense->activation()));
+    } else {
+      text += fmt::format("-{} {}", layer->output_width(), layer->type());
+    }
+  }
+  return text;
+}
+
+}  // namespace protean
