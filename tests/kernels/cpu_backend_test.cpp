@@ -1,0 +1,184 @@
+// The CPU backend against its reference twin: every operation, activation and shape class
+// (1×1, odd sizes, sizes on both sides of the small-matrix cut-over, strided views) must agree
+// within a relative tolerance, and repeated runs must agree bit for bit.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "protean/kernels/backend.hpp"
+#include "protean/random.hpp"
+
+namespace protean {
+namespace {
+
+// Owns a buffer wider than the view, so the view's stride exceeds its width when pad > 0.
+struct StridedMatrix {
+  Matrix storage;
+  MatrixView view;
+
+  StridedMatrix(Index rows, Index cols, Index pad, Rng& rng) {
+    storage = Matrix::zeros(std::max<Index>(rows, 1), cols + pad);
+    for (Index i = 0; i < storage.size(); ++i) storage.data()[i] = rng.uniform(-1.0f, 1.0f);
+    view = MatrixView(storage.data(), rows, cols, cols + pad);
+  }
+};
+
+// Largest element-wise difference, scaled by the larger of 1 and the reference's largest
+// magnitude, so that sums of many terms are compared relative to their size.
+double relative_difference(ConstMatrixView actual, ConstMatrixView expected) {
+  double scale = 1.0;
+  double difference = 0.0;
+  for (Index r = 0; r < expected.rows(); ++r) {
+    for (Index c = 0; c < expected.cols(); ++c) {
+      scale = std::max(scale, static_cast<double>(std::abs(expected(r, c))));
+      difference = std::max(difference, static_cast<double>(std::abs(actual(r, c) - expected(r, c))));
+    }
+  }
+  return difference / scale;
+}
+
+constexpr double kTolerance = 1e-4;
+
+struct Shape {
+  Index n, inputs, outputs;
+};
+
+// 1×1, odd sizes, the reference tasks' layer shapes, and sizes around 16/32/64 on each axis.
+const std::vector<Shape>& shapes() {
+  static const std::vector<Shape> list = {
+      {1, 1, 1},    {1, 1, 64},   {1, 64, 1},    {64, 1, 64},  {64, 64, 64},  {64, 64, 1},
+      {3, 5, 7},    {17, 33, 9},  {31, 15, 63},  {65, 17, 129}, {256, 2, 128}, {256, 128, 1},
+      {128, 200, 10}, {7, 300, 33}, {2, 1, 2},   {33, 64, 65},
+  };
+  return list;
+}
+
+std::string describe(const Shape& s, Index pad, Activation activation) {
+  return "N=" + std::to_string(s.n) + " I=" + std::to_string(s.inputs) + " O=" + std::to_string(s.outputs) +
+         " pad=" + std::to_string(pad) + " activation=" + std::string(to_string(activation));
+}
+
+TEST(CpuBackend, DenseForwardMatchesReference) {
+  Rng rng(11);
+  for (const Shape& s : shapes()) {
+    for (const Index pad : {Index{0}, Index{3}}) {
+      for (const Activation activation : all_activations()) {
+        SCOPED_TRACE(describe(s, pad, activation));
+        StridedMatrix x(s.n, s.inputs, pad, rng), w(s.inputs, s.outputs, pad, rng), b(1, s.outputs, pad, rng);
+        StridedMatrix y_cpu(s.n, s.outputs, pad, rng), y_reference(s.n, s.outputs, pad, rng);
+        cpu_backend().dense_forward(activation, x.view, w.view, b.view, y_cpu.view);
+        reference_backend().dense_forward(activation, x.view, w.view, b.view, y_reference.view);
+        EXPECT_LE(relative_difference(y_cpu.view, y_reference.view), kTolerance);
+      }
+    }
+  }
+}
+
+TEST(CpuBackend, DenseForwardLeavesPaddingAlone) {
+  Rng rng(12);
+  const Shape s{9, 13, 11};
+  StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
+  StridedMatrix y(s.n, s.outputs, 5, rng);
+  const Matrix before = y.storage;
+  cpu_backend().dense_forward(Activation::relu, x.view, w.view, b.view, y.view);
+  for (Index r = 0; r < s.n; ++r) {
+    for (Index c = s.outputs; c < s.outputs + 5; ++c) {
+      EXPECT_EQ(y.storage(r, c), before(r, c)) << "row " << r << " column " << c;
+    }
+  }
+}
+
+TEST(CpuBackend, DenseBackwardMatchesReference) {
+  Rng rng(13);
+  for (const Shape& s : shapes()) {
+    for (const Index pad : {Index{0}, Index{2}}) {
+      for (const Activation activation : all_activations()) {
+        for (const bool need_dx : {false, true}) {
+          SCOPED_TRACE(describe(s, pad, activation) + (need_dx ? " with dx" : " without dx"));
+          StridedMatrix x(s.n, s.inputs, pad, rng), w(s.inputs, s.outputs, pad, rng), b(1, s.outputs, pad, rng);
+          // Outputs come from a real forward pass, so derivatives read from them are valid.
+          StridedMatrix y(s.n, s.outputs, pad, rng);
+          reference_backend().dense_forward(activation, x.view, w.view, b.view, y.view);
+          StridedMatrix dy_cpu(s.n, s.outputs, pad, rng);
+          Matrix dy_reference_storage = dy_cpu.storage;
+          MatrixView dy_reference(dy_reference_storage.data(), s.n, s.outputs, s.outputs + pad);
+
+          StridedMatrix dw_cpu(s.inputs, s.outputs, pad, rng), dw_reference(s.inputs, s.outputs, pad, rng);
+          StridedMatrix db_cpu(1, s.outputs, pad, rng), db_reference(1, s.outputs, pad, rng);
+          StridedMatrix dx_cpu(need_dx ? s.n : 0, s.inputs, pad, rng);
+          StridedMatrix dx_reference(need_dx ? s.n : 0, s.inputs, pad, rng);
+
+          cpu_backend().dense_backward(activation, x.view, w.view, y.view, dy_cpu.view, dw_cpu.view, db_cpu.view,
+                                       dx_cpu.view);
+          reference_backend().dense_backward(activation, x.view, w.view, y.view, dy_reference, dw_reference.view,
+                                             db_reference.view, dx_reference.view);
+          EXPECT_LE(relative_difference(dy_cpu.view, dy_reference), kTolerance) << "dz";
+          EXPECT_LE(relative_difference(dw_cpu.view, dw_reference.view), kTolerance) << "dw";
+          EXPECT_LE(relative_difference(db_cpu.view, db_reference.view), kTolerance) << "db";
+          if (need_dx) EXPECT_LE(relative_difference(dx_cpu.view, dx_reference.view), kTolerance) << "dx";
+        }
+      }
+    }
+  }
+}
+
+TEST(CpuBackend, GemmMatchesReferenceForEveryTranspose) {
+  Rng rng(14);
+  const std::vector<Shape> products = {{1, 1, 1}, {5, 3, 7}, {64, 64, 64}, {33, 17, 65}, {4, 0, 6}};
+  for (const Shape& s : products) {
+    for (const Transpose ta : {Transpose::no, Transpose::yes}) {
+      for (const Transpose tb : {Transpose::no, Transpose::yes}) {
+        for (const float beta : {0.0f, 0.5f}) {
+          SCOPED_TRACE("m=" + std::to_string(s.n) + " k=" + std::to_string(s.inputs) + " n=" +
+                       std::to_string(s.outputs) + " trans_a=" + std::to_string(ta == Transpose::yes) +
+                       " trans_b=" + std::to_string(tb == Transpose::yes) + " beta=" + std::to_string(beta));
+          StridedMatrix a(ta == Transpose::yes ? s.inputs : s.n, ta == Transpose::yes ? s.n : s.inputs, 1, rng);
+          StridedMatrix b(tb == Transpose::yes ? s.outputs : s.inputs, tb == Transpose::yes ? s.inputs : s.outputs,
+                          1, rng);
+          StridedMatrix c_cpu(s.n, s.outputs, 1, rng);
+          Matrix c_reference_storage = c_cpu.storage;
+          MatrixView c_reference(c_reference_storage.data(), s.n, s.outputs, s.outputs + 1);
+          cpu_backend().gemm(ta, tb, 0.75f, a.view, b.view, beta, c_cpu.view);
+          reference_backend().gemm(ta, tb, 0.75f, a.view, b.view, beta, c_reference);
+          EXPECT_LE(relative_difference(c_cpu.view, c_reference), kTolerance);
+        }
+      }
+    }
+  }
+}
+
+// The same inputs and thread count give bitwise the same outputs and gradients, call after call.
+TEST(CpuBackend, RepeatedPassesAreBitwiseEqual) {
+  Rng rng(15);
+  const int saved_threads = cpu_backend().threads();
+  for (const int threads : {1, 2}) {
+    cpu_backend().set_threads(threads);
+    for (const Shape& s : {Shape{64, 64, 64}, Shape{256, 128, 128}, Shape{128, 784, 256}}) {
+      SCOPED_TRACE("threads=" + std::to_string(threads) + " " + describe(s, 0, Activation::relu));
+      StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
+      StridedMatrix dy_source(s.n, s.outputs, 0, rng);
+      Matrix first_y, first_dw, first_db, first_dx;
+      for (int run = 0; run < 3; ++run) {
+        Matrix y = Matrix::zeros(s.n, s.outputs), dy = dy_source.storage;
+        Matrix dw = Matrix::zeros(s.inputs, s.outputs), db = Matrix::zeros(1, s.outputs), dx = Matrix::zeros(s.n, s.inputs);
+        cpu_backend().dense_forward(Activation::relu, x.view, w.view, b.view, y);
+        cpu_backend().dense_backward(Activation::relu, x.view, w.view, y, dy, dw, db, dx);
+        if (run == 0) {
+          first_y = y, first_dw = dw, first_db = db, first_dx = dx;
+          continue;
+        }
+        EXPECT_TRUE(bitwise_equal(y, first_y)) << "y, run " << run;
+        EXPECT_TRUE(bitwise_equal(dw, first_dw)) << "dw, run " << run;
+        EXPECT_TRUE(bitwise_equal(db, first_db)) << "db, run " << run;
+        EXPECT_TRUE(bitwise_equal(dx, first_dx)) << "dx, run " << run;
+      }
+    }
+  }
+  cpu_backend().set_threads(saved_threads);
+}
+
+}  // namespace
+}  // namespace protean
