@@ -15,5 +15,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global);
 void add_predict_command(CLI::App& app, const GlobalOptions& global);
 void add_eval_command(CLI::App& app, const GlobalOptions& global);
 void add_info_command(CLI::App& app, const GlobalOptions& global);
+void add_report_command(CLI::App& app, const GlobalOptions& global);
+void add_explain_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace protean::cli

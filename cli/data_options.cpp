@@ -11,8 +11,7 @@ void add_data_options(CLI::App& command, DataOptions& options, bool with_labels)
   command.add_flag("--no-header", options.no_header, "The first CSV line is data (default: detected)")->excludes(header);
   if (with_labels) {
     command.add_option("--labels", options.labels,
-                       "IDX labels file; DATA is then an IDX images file (MNIST format, plain or .gz)")
-        ->check(CLI::ExistingFile);
+                       "IDX labels file; DATA is then an IDX images file (MNIST format, plain or .gz)");
   }
 }
 

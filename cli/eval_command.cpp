@@ -34,10 +34,9 @@ void run_eval(const EvalOptions& options) {
 void add_eval_command(CLI::App& app, const GlobalOptions&) {
   auto options = std::make_shared<EvalOptions>();
   CLI::App* command = app.add_subcommand("eval", "Score a saved model on labelled data (RMSE, MAE, R², or accuracy)");
-  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(CLI::ExistingFile);
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
   command->add_option("DATA", options->data, "CSV file with the input columns and the target column")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   add_data_options(*command, options->data_options, /*with_labels=*/true);
   command->callback([options] { run_eval(*options); });
 }

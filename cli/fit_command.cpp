@@ -12,6 +12,7 @@
 #include "protean/error.hpp"
 #include "protean/fit.hpp"
 #include "protean/io/model_file.hpp"
+#include "protean/report/report.hpp"
 
 namespace protean::cli {
 
@@ -37,6 +38,7 @@ struct FitCommandOptions {
   std::uint64_t seed = 0;
   int threads = 1;
   std::string output = "model.safetensors";
+  std::string report;  // folder for the report; empty: none
 };
 
 std::vector<Index> parse_widths(const std::string& text) {
@@ -111,11 +113,25 @@ void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
     std::printf("\n");
     std::fflush(stdout);
   }
+  if (!options.report.empty() && !program_available("gnuplot")) {
+    std::fprintf(stderr, "warning: gnuplot was not found, so --report will fail after training (the model is still saved); "
+                         "install it with 'apt-get install gnuplot-nox'\n");
+  }
   ProgressPrinter progress(stdout);
   FitResult result = fit(data, fit_options, global.quiet ? nullptr : &progress);
   for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
 
   save_model(result.model, options.output);
+  if (!options.report.empty()) {
+    try {
+      const ReportResult report = write_report(result.model, data, &result.training, options.report);
+      if (!global.quiet) std::printf("report: %s (%zu figures)\n", report.html.c_str(), report.figures.size());
+    } catch (const Error& e) {
+      throw Error(e.where(), fmt::format("{} (the model was saved to {}; 'protean report' can draw the figures later)", e.problem(),
+                                         options.output),
+                  e.fix());
+    }
+  }
   if (global.quiet) return;
   std::printf("recipe: %s\n", result.recipe.c_str());
   const auto& history = result.training.history;
@@ -139,12 +155,10 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<FitCommandOptions>();
   CLI::App* command = app.add_subcommand("fit", "Train a network on a CSV file (or IDX images) and save it");
   command->add_option("DATA", options->data, "Training data: a CSV file, or an IDX images file with --labels")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   add_data_options(*command, options->data_options, /*with_labels=*/true);
-  command->add_option("--test", options->test, "Data to score after training (same format as DATA); not used for training")
-      ->check(CLI::ExistingFile);
-  command->add_option("--test-labels", options->test_labels, "IDX labels file for --test")->check(CLI::ExistingFile);
+  command->add_option("--test", options->test, "Data to score after training (same format as DATA); not used for training");
+  command->add_option("--test-labels", options->test_labels, "IDX labels file for --test");
   command->add_option("-t,--target", options->target, "Target column: a name or a 1-based index (default: the last column)");
   command->add_option("--drop", options->drop, "Columns to ignore, by name or 1-based index (repeatable)");
   command->add_option("--task", options->task,
@@ -180,6 +194,8 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   command->add_option("-o,--output", options->output, "Model file to write (safetensors)")->capture_default_str();
+  command->add_option("--report", options->report,
+                      "After saving the model, write figures of the fit and report.html into this folder (needs gnuplot)");
   command->callback([options, &global] { run_fit(*options, global); });
 }
 

@@ -12,14 +12,17 @@ int main(int argc, char** argv) {
   CLI::App app{"protean: fit neural networks to data as universal function approximators"};
   app.set_version_flag("--version", std::string("protean ") + PROTEAN_VERSION);
   app.require_subcommand(1);
+  // Options such as --quiet are accepted after the subcommand too. Subcommands inherit this
+  // setting when they are created, so it comes first.
+  app.fallthrough();
   protean::cli::GlobalOptions global;
   app.add_flag("-q,--quiet", global.quiet, "Print nothing but errors and warnings");
   protean::cli::add_fit_command(app, global);
   protean::cli::add_predict_command(app, global);
   protean::cli::add_eval_command(app, global);
   protean::cli::add_info_command(app, global);
-  // Options such as --quiet are accepted after the subcommand too.
-  app.fallthrough();
+  protean::cli::add_report_command(app, global);
+  protean::cli::add_explain_command(app, global);
 
   try {
     app.parse(argc, argv);

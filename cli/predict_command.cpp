@@ -86,10 +86,9 @@ void run_predict(const PredictOptions& options) {
 void add_predict_command(CLI::App& app, const GlobalOptions&) {
   auto options = std::make_shared<PredictOptions>();
   CLI::App* command = app.add_subcommand("predict", "Predict targets for new rows with a saved model");
-  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(CLI::ExistingFile);
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
   command->add_option("DATA", options->data, "CSV file with the model's input columns (extra columns are ignored when named)")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->required();
   add_data_options(*command, options->data_options, /*with_labels=*/true);
   command->add_option("-o,--output", options->output, "CSV file to write (default: standard output)");
   command->add_flag("--probabilities", options->probabilities, "Classification: add one probability column per class");

@@ -1,0 +1,122 @@
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "commands.hpp"
+#include "data_options.hpp"
+#include "protean/error.hpp"
+#include "protean/io/model_file.hpp"
+#include "protean/report/decomposition.hpp"
+#include "protean/report/report.hpp"
+
+namespace protean::cli {
+
+namespace {
+
+struct ExplainOptions {
+  std::string model;
+  std::string output;  // figure file; empty: print only
+  std::string data;    // optional data drawn behind the units, and the range of x
+  DataOptions data_options;
+  std::vector<double> range;  // LOW HIGH of x; empty: from the data, else mean ± 2 standard deviations
+  std::size_t top_units = 0;
+  int points = 400;
+};
+
+// "+ 1.25" or "- 1.25", for terms after the first.
+std::string signed_term(double value) { return fmt::format("{} {:.6g}", value < 0.0 ? '-' : '+', std::abs(value)); }
+
+std::string formula_text(const Decomposition& parts, const std::string& x, const std::string& y) {
+  const std::string act(to_string(parts.activation));
+  std::string text = fmt::format("{} = {:.6g}", y, parts.output_bias);
+  for (const std::size_t k : parts.order_by_span()) {
+    const UnitTerm& unit = parts.units[k];
+    text += fmt::format("\n    {}*{}({:.6g}*{} {})", signed_term(unit.output_weight), act, unit.input_weight, x,
+                        signed_term(unit.input_bias));
+  }
+  return text;
+}
+
+void run_explain(const ExplainOptions& options, const GlobalOptions& global) {
+  Model model = load_model(options.model);
+  if (const auto reason = decomposition_unsupported_reason(model)) {
+    throw Error(Location{options.model}, fmt::format("cannot explain the network {}: {}", model.network.describe(), *reason),
+                "explain works on a regression network with one input and one hidden layer, for example "
+                "'protean fit DATA --hidden 10 -a sigmoid'");
+  }
+
+  std::unique_ptr<Dataset> data;
+  if (!options.data.empty()) {
+    data = std::make_unique<Dataset>(
+        model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true));
+  }
+  double low = model.input_scaler.mean()(0, 0) - 2.0 * model.input_scaler.scale()(0, 0);
+  double high = model.input_scaler.mean()(0, 0) + 2.0 * model.input_scaler.scale()(0, 0);
+  if (options.range.size() == 2) {
+    low = options.range[0];
+    high = options.range[1];
+  } else if (data && data->rows() > 0) {
+    low = high = data->inputs(0, 0);
+    for (Index r = 0; r < data->rows(); ++r) {
+      low = std::min<double>(low, data->inputs(r, 0));
+      high = std::max<double>(high, data->inputs(r, 0));
+    }
+  }
+  if (!(low < high)) {
+    throw Error(fmt::format("invalid input range [{}, {}]", low, high), "give --range LOW HIGH with LOW < HIGH");
+  }
+  std::vector<float> xs(static_cast<std::size_t>(options.points));
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    xs[k] = static_cast<float>(low + (high - low) * static_cast<double>(k) / static_cast<double>(xs.size() - 1));
+  }
+  const Decomposition parts = decompose(model, xs);
+
+  const std::string x = model.input_names.empty() ? "x" : model.input_names.front();
+  const std::string y = model.target_names.empty() ? "y" : model.target_names.front();
+  std::string text;
+  text += fmt::format("model: {} ({})\n", options.model, model.network.describe());
+  text += fmt::format("{} = b + sum over {} hidden units of c_i*{}(w_i*{} + b_i), in the data's units\n", y, parts.units.size(),
+                      to_string(parts.activation), x);
+  text += fmt::format("b = {:.6g} (output bias)\n", parts.output_bias);
+  text += fmt::format("units sorted by span, the max - min of c_i*{}(w_i*x + b_i) for {} in [{:.6g}, {:.6g}]:\n",
+                      to_string(parts.activation), x, low, high);
+  text += fmt::format("  {:>5}  {:>13}  {:>13}  {:>13}  {:>13}\n", "unit", "c_i", "w_i", "b_i", "span");
+  for (const std::size_t k : parts.order_by_span()) {
+    const UnitTerm& unit = parts.units[k];
+    text += fmt::format("  {:>5}  {:>13.6g}  {:>13.6g}  {:>13.6g}  {:>13.6g}\n", unit.unit + 1, unit.output_weight, unit.input_weight,
+                        unit.input_bias, unit.span);
+  }
+  text += "formula:\n";
+  text += formula_text(parts, x, y) + "\n";
+  std::fputs(text.c_str(), stdout);
+
+  if (options.output.empty()) return;
+  ReportOptions report_options;
+  report_options.top_units = options.top_units;
+  const FigureFile figure = write_units_figure(model, parts, data.get(), options.output, report_options);
+  if (!global.quiet) std::printf("figure: %s\n", (figure.svg.empty() ? figure.png : figure.svg).c_str());
+}
+
+}  // namespace
+
+void add_explain_command(CLI::App& app, const GlobalOptions& global) {
+  auto options = std::make_shared<ExplainOptions>();
+  CLI::App* command = app.add_subcommand(
+      "explain", "Print a one-input, one-hidden-layer network as its formula y = b + sum c_i*act(w_i*x + b_i) and draw its units");
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
+  command->add_option("-o,--output", options->output, "Figure of the units and their sum to write: a .svg or .png file (needs gnuplot)");
+  command->add_option("--data", options->data, "CSV data to draw behind the units; its inputs also set the range of x");
+  add_data_options(*command, options->data_options, /*with_labels=*/false);
+  command->add_option("--range", options->range, "LOW HIGH: the range of x to evaluate and draw (default: the data's range, "
+                                                 "else the training mean ± 2 standard deviations)")
+      ->expected(2);
+  command->add_option("--top-units", options->top_units,
+                      "Figure: draw only the K units with the largest span, the rest summed (0: all)")
+      ->capture_default_str();
+  command->add_option("--points", options->points, "Number of x values to evaluate")->check(CLI::Range(2, 1'000'000))->capture_default_str();
+  command->callback([options, &global] { run_explain(*options, global); });
+}
+
+}  // namespace protean::cli

@@ -1,0 +1,159 @@
+// Bad input through the command line: every kind gets exit code 1, a message that names the
+// file, the place and the value, and leaves no output file behind or damaged.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cli/cli_support.hpp"
+#include "data/data_test_support.hpp"
+
+namespace protean {
+namespace {
+
+using testing_support::read_text;
+using testing_support::run_cli;
+using testing_support::TempDir;
+using ::testing::HasSubstr;
+
+struct BadInput {
+  const char* name;
+  const char* csv;                 // nullptr: the file does not exist
+  std::vector<const char*> expected;  // substrings of the error message
+};
+
+const std::string kGoodModel = "previous model contents";
+
+class CliBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(CliBadInput, FitFailsCleanly) {
+  const BadInput& input = GetParam();
+  TempDir dir;
+  if (input.csv != nullptr) dir.write("data.csv", input.csv);
+  // A model from an earlier run must survive a failed fit untouched.
+  dir.write("keep.safetensors", kGoodModel);
+
+  const auto fresh = run_cli(dir.path(), "fit data.csv -o new.safetensors --epochs 2");
+  EXPECT_EQ(fresh.exit_code, 1) << fresh.err;
+  EXPECT_THAT(fresh.err, HasSubstr("error: "));
+  for (const char* part : input.expected) EXPECT_THAT(fresh.err, HasSubstr(part));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "new.safetensors"));
+
+  const auto over = run_cli(dir.path(), "fit data.csv -o keep.safetensors --epochs 2");
+  EXPECT_EQ(over.exit_code, 1);
+  EXPECT_EQ(read_text(dir.path() / "keep.safetensors"), kGoodModel);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, CliBadInput,
+    ::testing::Values(
+        BadInput{"MissingFile", nullptr, {"data.csv", "not found"}},
+        BadInput{"EmptyFile", "", {"data.csv", "no data"}},
+        BadInput{"HeaderOnly", "x,y\n", {"data.csv", "header"}},
+        BadInput{"EmptyCell", "x,y\n1,2\n,3\n4,5\n", {"data.csv:3:1", "empty"}},
+        BadInput{"NonNumericCell", "x,y\n1,2\n3,4\n5abc,6\n", {"data.csv:4:1", "'5abc'"}},
+        BadInput{"NanCell", "x,y\n1,2\nnan,3\n4,5\n", {"data.csv:3:1", "'nan'"}},
+        BadInput{"InfinityInTarget", "x,y\n1,2\n2,inf\n4,5\n", {"data.csv:3:3", "'inf'"}},
+        BadInput{"RaggedRow", "x,y\n1,2\n3,4,5\n6,7\n", {"data.csv:3", "3 fields", "2"}},
+        BadInput{"UnterminatedQuote", "x,y\n1,2\n\"3,4\n5,6\n", {"data.csv:3", "quote"}},
+        BadInput{"SingleSampleClass", "x,label\n1,a\n2,a\n3,b\n4,b\n5,b\n6,c\n", {"data.csv:7", "'c'"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Cli, PredictWrongColumnCount) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  dir.write("new.csv", "1,2,3,4\n5,6,7,8\n");
+  const auto result = run_cli(dir.path(), "predict m.safetensors new.csv -o out.csv");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("new.csv"));
+  EXPECT_THAT(result.err, HasSubstr("expected 2 columns"));
+  EXPECT_THAT(result.err, HasSubstr("found 4"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
+}
+
+TEST(Cli, PredictByColumnNameIgnoresExtraColumns) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  dir.write("new.csv", "id,b,a\n7,2,1\n8,1,2\n");
+  const auto result = run_cli(dir.path(), "predict m.safetensors new.csv -o out.csv");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string out = read_text(dir.path() / "out.csv");
+  EXPECT_EQ(out.substr(0, 2), "y\n");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
+}
+
+TEST(Cli, CorruptModelIsReported) {
+  TempDir dir;
+  dir.write("bad.safetensors", "this is not a model file at all");
+  dir.write("new.csv", "1,2\n");
+  const auto result = run_cli(dir.path(), "predict bad.safetensors new.csv -o out.csv");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("bad.safetensors"));
+  EXPECT_THAT(result.err, HasSubstr("invalid model file"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
+}
+
+TEST(Cli, UnknownOptionIsUsageError) {
+  TempDir dir;
+  const auto result = run_cli(dir.path(), "fit data.csv --epoch 3");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("--epoch"));
+}
+
+TEST(Cli, InvalidHiddenWidthsAreExplained) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
+  const auto result = run_cli(dir.path(), "fit data.csv --hidden 64,x");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("'x'"));
+  EXPECT_THAT(result.err, HasSubstr("--hidden 64,64"));
+}
+
+TEST(Cli, ClassificationRoundTrip) {
+  TempDir dir;
+  std::string csv = "x1;x2;kind\n";
+  for (int i = 0; i < 60; ++i) {
+    const double a = (i % 10) / 10.0, b = (i / 10) / 6.0;
+    csv += std::to_string(a) + ";" + std::to_string(b) + ";" + (a > b ? "\"up, high\"" : "down") + "\n";
+  }
+  dir.write("data.csv", csv);
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 30");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_THAT(fit.out, HasSubstr("classification with 2 classes"));
+  const auto predict = run_cli(dir.path(), "predict m.safetensors data.csv --probabilities");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_THAT(predict.out, HasSubstr("kind,probability_down,\"probability_up, high\"\n"));
+  const auto eval = run_cli(dir.path(), "eval m.safetensors data.csv");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_THAT(eval.out, HasSubstr("accuracy"));
+  const auto info = run_cli(dir.path(), "info m.safetensors");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_THAT(info.out, HasSubstr("2-64 relu-64 relu-2 identity"));
+  EXPECT_THAT(info.out, HasSubstr("classes:      2 (down, up, high)"));
+}
+
+TEST(Cli, ConstantColumnWarns) {
+  TempDir dir;
+  std::string csv = "x,flat,y\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + ",7," + std::to_string(2 * i) + "\n";
+  dir.write("data.csv", csv);
+  const auto result = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("warning: input column 'flat' is constant"));
+}
+
+TEST(Cli, SameSeedSameModelFile) {
+  TempDir dir;
+  std::string csv = "x,y\n";
+  for (int i = 0; i < 50; ++i) csv += std::to_string(i * 0.1) + "," + std::to_string(std::sin(i * 0.1)) + "\n";
+  dir.write("data.csv", csv);
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -o a.safetensors --epochs 5 -s 3 -q").exit_code, 0);
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -o b.safetensors --epochs 5 -s 3 -q").exit_code, 0);
+  // The training summary records wall time, so compare predictions, which must match exactly.
+  ASSERT_EQ(run_cli(dir.path(), "predict a.safetensors data.csv -o pa.csv").exit_code, 0);
+  ASSERT_EQ(run_cli(dir.path(), "predict b.safetensors data.csv -o pb.csv").exit_code, 0);
+  EXPECT_EQ(read_text(dir.path() / "pa.csv"), read_text(dir.path() / "pb.csv"));
+}
+
+}  // namespace
+}  // namespace protean

@@ -1,0 +1,100 @@
+#include "protean/network.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gradient_check.hpp"
+#include "protean/error.hpp"
+#include "protean/losses/mse.hpp"
+#include "protean/losses/softmax_cross_entropy.hpp"
+
+namespace protean {
+namespace {
+
+Matrix random_matrix(Index rows, Index cols, Rng& rng) {
+  Matrix m = Matrix::zeros(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = rng.normal();
+  return m;
+}
+
+// Backpropagation through a whole three-layer network, with each loss, against finite
+// differences of the loss itself.
+void check_network_gradient(const Loss& loss, Network& net, const Matrix& x, const Matrix& target) {
+  const ConstMatrixView output = net.forward(x, Mode::training);
+  Matrix d_output = Matrix::zeros(output.rows(), output.cols());
+  loss.forward_backward(output, target, d_output);
+  net.backward(d_output);
+  std::vector<Matrix> grads;
+  for (const auto& parameter : net.parameters()) grads.push_back(Matrix::copy_of(parameter.grad));
+  auto value = [&] { return loss.value(net.forward(x, Mode::training), target); };
+  const auto parameters = net.parameters();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    testing::expect_gradient_matches(loss.name() + " " + parameters[i].name, parameters[i].value, grads[i], value);
+  }
+}
+
+TEST(Network, MseGradientMatchesFiniteDifferences) {
+  Rng rng(7);
+  Network net(3, reference_backend());
+  net.add_dense(5, Activation::tanh).add_dense(4, Activation::sigmoid).add_dense(2);
+  net.initialize(3);
+  check_network_gradient(MeanSquaredError(), net, random_matrix(6, 3, rng), random_matrix(6, 2, rng));
+}
+
+TEST(Network, CrossEntropyGradientMatchesFiniteDifferences) {
+  Rng rng(8);
+  Network net(4, reference_backend());
+  net.add_dense(6, Activation::softplus).add_dense(5, Activation::leaky_relu).add_dense(3);
+  net.initialize(4);
+  Matrix labels = Matrix::zeros(7, 1);
+  for (Index r = 0; r < 7; ++r) labels(r, 0) = static_cast<float>(r % 3);
+  check_network_gradient(SoftmaxCrossEntropy(), net, random_matrix(7, 4, rng), labels);
+}
+
+TEST(Network, SameSeedSameWeights) {
+  Network a(2), b(2);
+  a.add_dense(8, Activation::relu).add_dense(1);
+  b.add_dense(8, Activation::relu).add_dense(1);
+  a.initialize(42);
+  b.initialize(42);
+  const auto pa = a.parameters();
+  const auto pb = b.parameters();
+  for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(bitwise_equal(pa[i].value, pb[i].value)) << pa[i].name;
+}
+
+TEST(Network, RejectsMismatchedLayer) {
+  Network net(3);
+  net.add_dense(4);
+  EXPECT_THROW(net.add(std::make_unique<Dense>(5, 2)), Error);
+}
+
+TEST(Network, DescribeAndCount) {
+  Network net(1);
+  net.add_dense(10, Activation::sigmoid).add_dense(1);
+  EXPECT_EQ(net.describe(), "1-10 sigmoid-1 identity");
+  EXPECT_EQ(net.parameter_count(), 1 * 10 + 10 + 10 * 1 + 1);
+  EXPECT_EQ(net.parameters()[0].name, "0.weight");
+  EXPECT_EQ(net.parameters()[3].name, "1.bias");
+}
+
+TEST(Network, CopyIsDeep) {
+  Network a(2);
+  a.add_dense(3, Activation::relu).add_dense(1);
+  a.initialize(1);
+  Network b = a;
+  b.parameters()[0].value(0, 0) += 1.0f;
+  EXPECT_NE(a.parameters()[0].value(0, 0), b.parameters()[0].value(0, 0));
+}
+
+TEST(Network, PredictMatchesForwardInBlocks) {
+  Rng rng(9);
+  Network net(2);
+  net.add_dense(16, Activation::tanh).add_dense(3);
+  net.initialize(5);
+  const Matrix x = random_matrix(37, 2, rng);
+  const Matrix whole = Matrix::copy_of(net.forward(x));
+  const Matrix blocks = net.predict(x, /*batch_size=*/10);
+  EXPECT_TRUE(bitwise_equal(whole, blocks));
+}
+
+}  // namespace
+}  // namespace protean

@@ -1,0 +1,168 @@
+#include "protean/train/trainer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "protean/losses/mse.hpp"
+#include "protean/optimizers/adam.hpp"
+
+namespace protean {
+namespace {
+
+struct LineData {
+  Matrix x;
+  Matrix y;
+  explicit LineData(Index n) : x(Matrix::zeros(n, 1)), y(Matrix::zeros(n, 1)) {
+    for (Index i = 0; i < n; ++i) {
+      x(i, 0) = -1.0f + 2.0f * static_cast<float>(i) / static_cast<float>(n - 1);
+      y(i, 0) = 2.0f * x(i, 0) + 1.0f;
+    }
+  }
+};
+
+class CountingObserver final : public TrainingObserver {
+ public:
+  Index batches = 0;
+  Index announced = 0;
+  int epochs = 0;
+  void on_train_begin(int, Index batches_per_epoch) override { announced = batches_per_epoch; }
+  void on_batch_end(int, Index, double) override { ++batches; }
+  bool on_epoch_end(const EpochStats&) override { return ++epochs < stop_after; }
+  int stop_after = 1 << 30;
+};
+
+Network line_network() {
+  Network net(1);
+  net.add_dense(8, Activation::tanh).add_dense(1);
+  net.initialize(1);
+  return net;
+}
+
+TEST(Train, LastPartialBatchIsUsed) {
+  LineData data(10);
+  Network net = line_network();
+  Adam adam;
+  TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 4;
+  CountingObserver observer;
+  train(net, MeanSquaredError(), adam, data.x, data.y, options, nullptr, &observer);
+  EXPECT_EQ(observer.announced, 3);
+  EXPECT_EQ(observer.batches, 6);
+  EXPECT_EQ(adam.steps(), 6);
+}
+
+TEST(Train, DropLastSkipsPartialBatch) {
+  LineData data(10);
+  Network net = line_network();
+  Adam adam;
+  TrainOptions options;
+  options.epochs = 1;
+  options.batch_size = 4;
+  options.drop_last = true;
+  train(net, MeanSquaredError(), adam, data.x, data.y, options);
+  EXPECT_EQ(adam.steps(), 2);
+}
+
+TEST(Train, BatchLargerThanDataIsOneBatch) {
+  LineData data(5);
+  Network net = line_network();
+  Adam adam;
+  TrainOptions options;
+  options.epochs = 3;
+  options.batch_size = 1000;
+  train(net, MeanSquaredError(), adam, data.x, data.y, options);
+  EXPECT_EQ(adam.steps(), 3);
+}
+
+TEST(Train, SameSeedGivesBitwiseSameWeights) {
+  LineData data(64);
+  TrainOptions options;
+  options.epochs = 5;
+  options.batch_size = 8;
+  options.seed = 99;
+  Network a = line_network();
+  Network b = line_network();
+  Adam adam_a, adam_b;
+  train(a, MeanSquaredError(), adam_a, data.x, data.y, options);
+  train(b, MeanSquaredError(), adam_b, data.x, data.y, options);
+  const auto pa = a.parameters();
+  const auto pb = b.parameters();
+  for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(bitwise_equal(pa[i].value, pb[i].value)) << pa[i].name;
+}
+
+TEST(Train, DifferentSeedShufflesDifferently) {
+  LineData data(64);
+  TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 8;
+  Network a = line_network();
+  Network b = line_network();
+  Adam adam_a, adam_b;
+  options.seed = 1;
+  train(a, MeanSquaredError(), adam_a, data.x, data.y, options);
+  options.seed = 2;
+  train(b, MeanSquaredError(), adam_b, data.x, data.y, options);
+  EXPECT_FALSE(bitwise_equal(a.parameters()[0].value, b.parameters()[0].value));
+}
+
+TEST(Train, FitsLine) {
+  LineData data(128);
+  Network net = line_network();
+  Adam adam(0.01f);
+  TrainOptions options;
+  options.epochs = 200;
+  options.batch_size = 16;
+  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options);
+  EXPECT_LT(result.history.back().train_loss, 1e-3);
+  EXPECT_LT(evaluate_loss(net, MeanSquaredError(), data.x, data.y), 1e-3);
+}
+
+TEST(Train, ObserverCanStopEarly) {
+  LineData data(16);
+  Network net = line_network();
+  Adam adam;
+  TrainOptions options;
+  options.epochs = 10;
+  CountingObserver observer;
+  observer.stop_after = 3;
+  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options, nullptr, &observer);
+  EXPECT_EQ(result.history.size(), 3u);
+  EXPECT_TRUE(result.stopped_early);
+}
+
+TEST(Train, RestoreBestKeepsLowestValidationEpoch) {
+  LineData data(64);
+  LineData held_out(16);
+  Network net = line_network();
+  // A learning rate far too high makes later epochs worse than early ones.
+  Adam adam(0.5f);
+  TrainOptions options;
+  options.epochs = 30;
+  options.batch_size = 4;
+  options.restore_best = true;
+  Validation validation{held_out.x, held_out.y, {}};
+  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options, &validation);
+  double lowest = INFINITY;
+  for (const auto& epoch : result.history) lowest = std::min(lowest, epoch.validation_loss);
+  const double restored = evaluate_loss(net, MeanSquaredError(), held_out.x, held_out.y);
+  EXPECT_DOUBLE_EQ(restored, lowest);
+  EXPECT_DOUBLE_EQ(result.history.at(static_cast<std::size_t>(result.best_epoch - 1)).validation_loss, lowest);
+}
+
+TEST(Train, CosineScheduleDecaysToOnePercent) {
+  LineData data(8);
+  Network net = line_network();
+  Adam adam(0.1f);
+  TrainOptions options;
+  options.epochs = 5;
+  options.schedule = Schedule::cosine;
+  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options);
+  EXPECT_FLOAT_EQ(result.history.front().learning_rate, 0.1f);
+  EXPECT_NEAR(result.history.back().learning_rate, 0.001, 1e-7);
+  EXPECT_EQ(adam.learning_rate(), 0.1f);
+}
+
+}  // namespace
+}  // namespace protean
