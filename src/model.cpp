@@ -25,7 +25,7 @@ Matrix Model::predict(ConstMatrixView inputs) {
                 "give the same input columns the model was trained on");
   }
   Matrix scaled = Matrix::copy_of(inputs);
-  input_scaler.transform(scaled);
+  if (input_scaler.fitted()) input_scaler.transform(scaled);
   Matrix outputs = network.predict(scaled);
   if (task == Task::classification) {
     Matrix probabilities = Matrix::zeros(outputs.rows(), outputs.cols());

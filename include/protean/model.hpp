@@ -20,7 +20,7 @@ class Model {
  public:
   Task task = Task::regression;
   Network network;
-  Standardizer input_scaler;   // 1×I, always fitted
+  Standardizer input_scaler;   // 1×I; fit() always fits it, an unfitted one passes inputs through
   Standardizer target_scaler;  // 1×T for regression; unfitted for classification
   std::vector<std::string> input_names;
   std::vector<std::string> target_names;

@@ -39,8 +39,10 @@ std::vector<NamedTensor> tensors_of(const Model& model) {
     tensors.push_back({fmt::format("network.{}.weight", i), dense.weight()});
     tensors.push_back({fmt::format("network.{}.bias", i), dense.bias()});
   }
-  tensors.push_back({"input_scaler.mean", model.input_scaler.mean()});
-  tensors.push_back({"input_scaler.scale", model.input_scaler.scale()});
+  if (model.input_scaler.fitted()) {
+    tensors.push_back({"input_scaler.mean", model.input_scaler.mean()});
+    tensors.push_back({"input_scaler.scale", model.input_scaler.scale()});
+  }
   if (model.target_scaler.fitted()) {
     tensors.push_back({"target_scaler.mean", model.target_scaler.mean()});
     tensors.push_back({"target_scaler.scale", model.target_scaler.scale()});
@@ -238,9 +240,16 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
     take_tensor(fmt::format("network.{}.bias", i), 1, shapes[i].units);
     width = shapes[i].units;
   }
-  take_tensor("input_scaler.mean", 1, inputs);
-  take_tensor("input_scaler.scale", 1, inputs);
-  if (model.task == Task::regression) {
+  // The standardizers are optional (a model built in C++ may have none), but each one comes
+  // with both of its tensors.
+  const bool input_scaled = header.contains("input_scaler.mean") || header.contains("input_scaler.scale");
+  const bool target_scaled = header.contains("target_scaler.mean") || header.contains("target_scaler.scale");
+  if (target_scaled && model.task != Task::regression) reader.fail("a classification model has target standardization");
+  if (input_scaled) {
+    take_tensor("input_scaler.mean", 1, inputs);
+    take_tensor("input_scaler.scale", 1, inputs);
+  }
+  if (target_scaled) {
     take_tensor("target_scaler.mean", 1, width);
     take_tensor("target_scaler.scale", 1, width);
   }
@@ -270,10 +279,15 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
     dense.weight() = copy_tensor(fmt::format("network.{}.weight", i));
     dense.bias() = copy_tensor(fmt::format("network.{}.bias", i));
   }
-  model.input_scaler = Standardizer(copy_tensor("input_scaler.mean"), copy_tensor("input_scaler.scale"));
-  if (model.task == Task::regression) {
-    model.target_scaler = Standardizer(copy_tensor("target_scaler.mean"), copy_tensor("target_scaler.scale"));
-  }
+  auto copy_scaler = [&](const std::string& prefix) {
+    Matrix scale = copy_tensor(prefix + ".scale");
+    for (Index i = 0; i < scale.size(); ++i) {
+      if (!(scale.data()[i] > 0.0f)) reader.fail(fmt::format("tensor '{}.scale' holds a scale that is not positive", prefix));
+    }
+    return Standardizer(copy_tensor(prefix + ".mean"), std::move(scale));
+  };
+  if (input_scaled) model.input_scaler = copy_scaler("input_scaler");
+  if (target_scaled) model.target_scaler = copy_scaler("target_scaler");
   return model;
 }
 

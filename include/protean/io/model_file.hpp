@@ -6,8 +6,8 @@
 //   the rest  raw little-endian float32 data, tensors back to back
 //
 // Tensors: "network.<layer>.weight" (I×O), "network.<layer>.bias" (1×O),
-// "input_scaler.mean", "input_scaler.scale", and for regression "target_scaler.mean",
-// "target_scaler.scale" (each 1×K). Metadata: "format" = "protean", "format_version",
+// and, when the model standardizes, "input_scaler.mean", "input_scaler.scale",
+// "target_scaler.mean", "target_scaler.scale" (each 1×K; targets for regression only). Metadata: "format" = "protean", "format_version",
 // "protean_version", and "model", a JSON text with the task, architecture, names, loss and
 // training summary. docs/model-format.md describes every field.
 #pragma once
