@@ -43,11 +43,11 @@ class Model {
   void check_inputs(const Dataset& data) const;
 };
 
-// Picks the model's input columns out of a table: by name when the table has a header holding
-// every input name (other columns are ignored), else by position when the column count is
-// exactly the input count (plus one target column, last, when with_targets). With targets, the
-// target column is the model's target name, or the last column of a headerless table.
-// Errors give the expected and the found columns.
+// Picks the model's input columns out of a table. When the table has a header with every input
+// name, columns are taken by name and other columns are ignored. Otherwise the column count must
+// equal the input count, plus one last target column when with_targets. The target column is
+// the model's target name, or the last column of a headerless table. Errors give the expected
+// and the found columns.
 Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets);
 
 }  // namespace protean
