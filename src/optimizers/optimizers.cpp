@@ -63,13 +63,18 @@ void Adam::step(const std::vector<Parameter>& parameters) {
 std::vector<Matrix> Adam::state() const {
   std::vector<Matrix> all = first_moment_;
   all.insert(all.end(), second_moment_.begin(), second_moment_.end());
-  all.push_back(Matrix::filled(1, 1, static_cast<float>(steps_)));
+  // The step count is stored as two floats of 24 bits each, which float32 holds exactly.
+  Matrix steps = Matrix::zeros(1, 2);
+  steps(0, 0) = static_cast<float>(steps_ >> 24);
+  steps(0, 1) = static_cast<float>(steps_ & 0xffffff);
+  all.push_back(std::move(steps));
   return all;
 }
 
 void Adam::set_state(std::vector<Matrix> state) {
   assert(!state.empty() && state.size() % 2 == 1);
-  steps_ = static_cast<long long>(state.back()(0, 0));
+  assert(state.back().cols() == 2);
+  steps_ = (static_cast<long long>(state.back()(0, 0)) << 24) + static_cast<long long>(state.back()(0, 1));
   state.pop_back();
   const auto half = static_cast<std::ptrdiff_t>(state.size() / 2);
   first_moment_.assign(std::make_move_iterator(state.begin()), std::make_move_iterator(state.begin() + half));
