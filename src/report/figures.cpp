@@ -162,6 +162,15 @@ double r2_of(const TargetColumn& column) {
   return 1.0 - residual / total;
 }
 
+std::string percent_escaped(std::string_view text) {
+  std::string escaped;
+  for (const char c : text) {
+    escaped += c;
+    if (c == '%') escaped += '%';
+  }
+  return escaped;
+}
+
 }  // namespace
 
 std::vector<float> linear_grid(double low, double high, std::size_t count) {
@@ -539,8 +548,9 @@ GnuplotFigure confusion_figure(const std::string& name, const std::vector<std::s
   std::vector<std::string> x_tics;
   std::vector<std::string> y_tics;
   for (std::size_t k = 0; k < classes; ++k) {
-    x_tics.push_back(fmt::format("{} {}", gnuplot_string(class_names[k]), k));
-    y_tics.push_back(fmt::format("{} {}", gnuplot_string(row_labels[k]), k));
+    // gnuplot reads a tic label as a format string, so a literal '%' is written '%%'.
+    x_tics.push_back(fmt::format("{} {}", gnuplot_string(percent_escaped(class_names[k])), k));
+    y_tics.push_back(fmt::format("{} {}", gnuplot_string(percent_escaped(row_labels[k])), k));
   }
   std::string& c = figure.commands;
   c += fmt::format("set title {}\n", gnuplot_string(figure.title));
