@@ -12,6 +12,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy
   # real data and the reference implementations compared against in tests and benchmarks
   dataset-fashion-mnist python3-sklearn python3-torch
+  # reports: gnuplot draws the figures (svg and pngcairo terminals); the report tests open
+  # report.html in headless Chromium
+  gnuplot-nox fonts-dejavu-core chromium
 )
 
 missing=()
