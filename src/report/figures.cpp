@@ -20,7 +20,8 @@ constexpr const char* kTrainColour = "#1f77b4";
 constexpr const char* kValidationColour = "#ff7f0e";
 constexpr const char* kRateColour = "#2ca02c";
 constexpr const char* kSumColour = "#000000";
-// Hidden units cycle through these (the Tableau 10 colours without the roles above).
+// Hidden units cycle through these: the Tableau 10 colours, with light blue in place of red,
+// because red is the fit's colour.
 constexpr const char* kUnitColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
                                         "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#aec7e8"};
 constexpr const char* kSequentialPalette =
@@ -66,8 +67,8 @@ std::string padded_range(double low, double high, double margin_fraction) {
 
 const std::string& input_name(const Model& model, Index column) { return model.input_names.at(static_cast<std::size_t>(column)); }
 
-// A two-input data set is gridded when its rows are every combination of a few evenly spaced
-// values per input, each once; then its target can be drawn as an image like the fit.
+// A two-input data set is gridded when its rows are every combination of evenly spaced values
+// per input, each once. Its target can then be drawn as an image like the fit.
 bool is_regular_grid(const Dataset& data) {
   std::set<float> first;
   std::set<float> second;
