@@ -2,8 +2,9 @@
 //
 // Accepted: ',' ';' or tab delimiters (detected from the first lines unless given), fields quoted
 // with '"' (a doubled quote inside is one quote; quoted fields may hold delimiters and line
-// breaks), LF or CRLF line ends, a UTF-8 byte order mark, blank lines (skipped), surrounding
+// breaks), LF, CRLF or CR line ends, a UTF-8 byte order mark, blank lines (skipped), surrounding
 // spaces around numbers. Numbers are parsed the same way whatever the process locale is.
+// Unquoted fields lose surrounding spaces and tabs; quoted fields keep their text exactly.
 // Every error names file:line:column (1-based, column counted in bytes from the line start), the
 // offending text and what to do.
 #pragma once
@@ -23,7 +24,11 @@ namespace protean {
 enum class HeaderMode { detect, present, absent };
 
 struct CsvOptions {
-  char delimiter = '\0';  // '\0': detect among ',', ';' and '\t'
+  // '\0': detect, picking among ',', ';' and '\t' the one that splits the first 20 records into
+  // the same number (> 1) of fields. '"', ' ', '\r' and '\n' are rejected.
+  char delimiter = '\0';
+  // detect: the first record is a header when one of its fields is text while its column contains
+  // numbers in the rows below, or when all its fields are text and the rows below contain a number.
   HeaderMode header = HeaderMode::detect;
 };
 
@@ -32,7 +37,9 @@ struct CsvTable {
   std::string source;                      // file name used in messages
   char delimiter = ',';
   bool has_header = false;
-  std::vector<std::string> column_names;   // header names, or "column_1", "column_2", ... without one
+  // Header names, or "column_1", "column_2", ... without a header. An empty header name also
+  // becomes "column_K" for its 1-based position K.
+  std::vector<std::string> column_names;
   std::vector<std::vector<std::string>> rows;  // rows[r][c], every row has column_names.size() fields
   std::vector<std::int64_t> row_lines;     // 1-based line where rows[r] starts
   std::vector<std::vector<std::int32_t>> row_columns;  // 1-based byte column where rows[r][c] starts
@@ -43,7 +50,8 @@ struct CsvTable {
 };
 
 // Parses CSV text. Errors: empty text, header only (no data rows), a ragged row (names the line,
-// the expected and the found field count), an unterminated quote (names where it opened).
+// the expected and the found field count), an unterminated quote (names where it opened), text
+// after a closing quote, gzip-compressed or binary input, an invalid delimiter.
 CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
 
 // Reads and parses a file. Errors: missing or unreadable file, plus those of parse_csv.
@@ -54,8 +62,9 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options =
 // "nan" and "inf" parse (so that callers can reject them with their own message).
 std::optional<float> parse_number(std::string_view text);
 
-// Finds a column by exact name, or by 1-based index given as digits ("3"). Errors list the
-// available column names.
+// Finds a column by exact name, or by 1-based index given as digits ("3"); a column named "3"
+// wins over the third column. Errors list the available column names (the first 30), and a name
+// that matches several columns is an error too.
 Index find_column(const CsvTable& table, std::string_view name_or_index);
 
 struct DatasetOptions {

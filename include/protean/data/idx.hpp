@@ -18,15 +18,17 @@ struct IdxArray {
   std::vector<std::uint8_t> values;  // product(dims) bytes
 };
 
-// Reads an IDX file, detecting gzip by its magic bytes. Errors (naming the file and the byte
-// offset): missing file, bad magic, unsupported type, a header claiming more than 2^31 values,
-// and data shorter than the header claims. Memory grows with the bytes actually read, never with
-// the size a header claims.
+// Reads an IDX file, detecting gzip by its magic bytes. Every error names the file, and the byte
+// offset where one applies. Errors: missing file, bad magic, unsupported type, 0 or more than 4
+// dimensions, a header claiming more than 2^31 values, data shorter than the header claims,
+// bytes after the data, a damaged gzip stream. Memory grows with the bytes actually read, never
+// with the size a header claims.
 IdxArray read_idx(const std::filesystem::path& path);
 
 // Reads an images file (N×rows×cols) and a labels file (N) into a classification dataset:
 // inputs are the pixels as floats 0..255, one row per image; class names "0".."9" (or up to the
-// largest label). Errors: mismatched counts, wrong dimensions.
+// largest label). An images file of N×K values gives K inputs per row. `source` is the labels
+// file and `source_lines` stays empty. Errors: mismatched counts, wrong dimensions, no images.
 Dataset read_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels);
 
 }  // namespace protean

@@ -16,8 +16,11 @@ struct Split {
 // Shuffles the row indices with `seed` and puts round(fraction × N) rows in `held_out`.
 // For classification the split is stratified: each class keeps its share in both parts, and a
 // class with a single sample is an error that names the class and its line in the source.
-// A fraction of 0 gives every row to `train`. Errors: fraction outside [0, 1), or a split that
-// leaves either part empty.
+// Every class with 2 or more samples keeps at least one in `train`, even where that holds out
+// fewer than round(fraction × N) rows. A fraction of 0 gives every row to `train`.
+// Both parts list row indices in shuffled order. The same seed gives the same split with every
+// compiler and standard library (std::mt19937_64 is fully specified, and the shuffle uses only
+// its raw output). Errors: fraction outside [0, 1), or a split that leaves either part empty.
 Split split_rows(const Dataset& data, double fraction, std::uint64_t seed);
 
 }  // namespace protean

@@ -11,11 +11,13 @@ namespace protean {
 class Standardizer {
  public:
   Standardizer() = default;
-  Standardizer(Matrix mean, Matrix scale);  // both 1×K
+  // Both 1×K. constant_columns() stays empty, because scale 1 alone does not mark a constant column.
+  Standardizer(Matrix mean, Matrix scale);
 
-  // Fits mean and standard deviation per column of `data` (N×K). A constant column gets
-  // scale 1, so its standardized value is exactly 0, and its index is listed in
-  // constant_columns().
+  // Fits mean and population standard deviation (dividing by N) per column of `data` (N×K), in
+  // double precision. A column whose deviation is below 1e-12 × max(1, |mean|) is constant: it
+  // gets scale 1, so its standardized values are exactly 0 when all are equal, and its index is
+  // listed in constant_columns(). Throws Error when N is 0.
   static Standardizer fit(ConstMatrixView data);
 
   bool fitted() const { return mean_.cols() > 0; }
@@ -24,8 +26,9 @@ class Standardizer {
   const Matrix& scale() const { return scale_; }
   const std::vector<Index>& constant_columns() const { return constant_columns_; }
 
-  void transform(MatrixView data) const;          // in place, N×K
-  void inverse_transform(MatrixView data) const;  // in place, N×K
+  // Both work in place on N×K data and throw Error when K differs from width().
+  void transform(MatrixView data) const;
+  void inverse_transform(MatrixView data) const;
 
  private:
   Matrix mean_;

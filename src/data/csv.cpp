@@ -1,0 +1,702 @@
+#include "protean/data/csv.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include "protean/error.hpp"
+
+namespace protean {
+
+namespace {
+
+// Delimiters tried by detection, in order of preference when two fit equally well.
+constexpr char kCandidateDelimiters[] = {',', ';', '\t'};
+constexpr std::size_t kDetectionRecords = 20;
+constexpr std::size_t kHeaderSampleRows = 50;
+constexpr std::size_t kMaxNamesInMessage = 30;
+
+std::string describe_delimiter(char delimiter) {
+  if (delimiter == '\t') return "tab";
+  return fmt::format("'{}'", delimiter);
+}
+
+bool is_blank(char c, char delimiter) { return (c == ' ' || c == '\t') && c != delimiter; }
+
+std::string_view trim_blanks(std::string_view text, char delimiter) {
+  std::size_t begin = 0;
+  std::size_t end = text.size();
+  while (begin < end && is_blank(text[begin], delimiter)) ++begin;
+  while (end > begin && is_blank(text[end - 1], delimiter)) --end;
+  return text.substr(begin, end - begin);
+}
+
+std::int32_t clamp_column(std::size_t column) {
+  return static_cast<std::int32_t>(std::min<std::size_t>(column, std::numeric_limits<std::int32_t>::max()));
+}
+
+// Splits CSV text into records, one call to next() per record. Tracks the 1-based line and the
+// byte column of each field so that later errors can point at the cell.
+class RecordScanner {
+ public:
+  RecordScanner(std::string_view text, const std::string& source, char delimiter)
+      : text_(text), source_(source), delimiter_(delimiter) {}
+
+  // Reads the next non-blank record. Returns false at the end of the text. Throws Error on an
+  // unterminated quote or on text between a closing quote and the next delimiter.
+  bool next(std::vector<std::string>& fields, std::vector<std::int32_t>& columns, std::int64_t& line) {
+    skip_blank_lines();
+    if (pos_ >= text_.size()) return false;
+
+    fields.clear();
+    columns.clear();
+    line = line_;
+    while (true) {
+      columns.push_back(clamp_column(pos_ - line_start_ + 1));
+      fields.push_back(read_field());
+      if (pos_ >= text_.size()) return true;
+      const char c = text_[pos_];
+      if (c == delimiter_) {
+        ++pos_;
+        continue;
+      }
+      consume_line_end();
+      return true;
+    }
+  }
+
+ private:
+  bool at_line_end(std::size_t p) const { return p >= text_.size() || text_[p] == '\n' || text_[p] == '\r'; }
+
+  // Consumes "\n", "\r\n" or a lone "\r" at pos_ and starts a new line.
+  void consume_line_end() {
+    if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') ++pos_;
+    ++pos_;
+    ++line_;
+    line_start_ = pos_;
+  }
+
+  void skip_blank_lines() {
+    while (pos_ < text_.size()) {
+      std::size_t p = pos_;
+      while (p < text_.size() && is_blank(text_[p], delimiter_)) ++p;
+      if (p >= text_.size()) {
+        pos_ = p;
+        return;
+      }
+      if (text_[p] != '\n' && text_[p] != '\r') return;
+      pos_ = p;
+      consume_line_end();
+    }
+  }
+
+  std::string read_field() {
+    std::size_t p = pos_;
+    while (p < text_.size() && is_blank(text_[p], delimiter_)) ++p;
+    if (p < text_.size() && text_[p] == '"') {
+      pos_ = p;
+      return read_quoted_field();
+    }
+
+    const std::size_t begin = pos_;
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == delimiter_ || c == '\n' || c == '\r') break;
+      ++pos_;
+    }
+    return std::string(trim_blanks(text_.substr(begin, pos_ - begin), delimiter_));
+  }
+
+  // Reads a field that starts with '"' at pos_. A doubled quote inside is one quote, and line
+  // breaks inside are kept in the value and counted as lines.
+  std::string read_quoted_field() {
+    const std::int64_t open_line = line_;
+    const std::size_t open_column = pos_ - line_start_ + 1;
+    const std::size_t open_pos = pos_;
+    std::string value;
+    ++pos_;
+    while (true) {
+      if (pos_ >= text_.size()) {
+        throw Error(Location{source_, open_line, static_cast<std::int64_t>(open_column)},
+                    fmt::format("quoted field {} is never closed", quote_value(text_.substr(open_pos, 41))),
+                    "add the closing '\"', and write each '\"' inside a quoted field as '\"\"'");
+      }
+      const char c = text_[pos_];
+      if (c == '"') {
+        if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
+          value += '"';
+          pos_ += 2;
+          continue;
+        }
+        ++pos_;
+        break;
+      }
+      if (c == '\n' || c == '\r') {
+        const std::size_t before = pos_;
+        consume_line_end();
+        value.append(text_.substr(before, pos_ - before));
+        continue;
+      }
+      // Copy the run of ordinary characters in one step.
+      const std::size_t run_end = text_.find_first_of("\"\r\n", pos_);
+      const std::size_t stop = run_end == std::string_view::npos ? text_.size() : run_end;
+      value.append(text_.substr(pos_, stop - pos_));
+      pos_ = stop;
+    }
+
+    while (pos_ < text_.size() && is_blank(text_[pos_], delimiter_)) ++pos_;
+    if (!at_line_end(pos_) && text_[pos_] != delimiter_) {
+      const std::size_t line_end = std::min(text_.find_first_of("\r\n", pos_), text_.size());
+      throw Error(Location{source_, line_, static_cast<std::int64_t>(pos_ - line_start_ + 1)},
+                  fmt::format("unexpected text {} after the closing quote of a field",
+                              quote_value(text_.substr(pos_, line_end - pos_))),
+                  "quote the whole field and write each '\"' inside it as '\"\"'");
+    }
+    return value;
+  }
+
+  std::string_view text_;
+  const std::string& source_;
+  char delimiter_;
+  std::size_t pos_ = 0;
+  std::int64_t line_ = 1;
+  std::size_t line_start_ = 0;
+};
+
+// Picks the delimiter that splits the first records into the same number (> 1) of fields,
+// preferring more fields, then the order of kCandidateDelimiters. Falls back to the candidate
+// that splits the first record into the most fields, or ',' when none splits it.
+char detect_delimiter(std::string_view text, const std::string& source) {
+  char best_consistent = '\0';
+  std::size_t best_consistent_count = 0;
+  char best_first = ',';
+  std::size_t best_first_count = 1;
+
+  std::vector<std::string> fields;
+  std::vector<std::int32_t> columns;
+  std::int64_t line = 0;
+  for (char candidate : kCandidateDelimiters) {
+    RecordScanner scanner(text, source, candidate);
+    std::vector<std::size_t> counts;
+    try {
+      while (counts.size() < kDetectionRecords && scanner.next(fields, columns, line)) {
+        counts.push_back(fields.size());
+      }
+    } catch (const Error&) {
+      // A quote error under this candidate counts against it; the real parse reports it.
+      counts.push_back(0);
+    }
+    if (counts.empty()) continue;
+
+    if (counts.front() > best_first_count) {
+      best_first = candidate;
+      best_first_count = counts.front();
+    }
+    const bool consistent =
+        std::all_of(counts.begin(), counts.end(), [&](std::size_t n) { return n == counts.front(); });
+    if (consistent && counts.front() > 1 && counts.front() > best_consistent_count) {
+      best_consistent = candidate;
+      best_consistent_count = counts.front();
+    }
+  }
+  return best_consistent != '\0' ? best_consistent : best_first;
+}
+
+// Rejects input that is clearly not CSV text, which would otherwise fail later with a confusing
+// message about field counts.
+void check_is_text(std::string_view text, const std::string& source) {
+  if (text.size() >= 2 && static_cast<unsigned char>(text[0]) == 0x1f && static_cast<unsigned char>(text[1]) == 0x8b) {
+    throw Error(Location{source}, "the file is gzip-compressed, not CSV text",
+                "decompress it first, for example with gunzip");
+  }
+  const std::string_view start = text.substr(0, 4096);
+  const std::size_t zero = start.find('\0');
+  if (zero != std::string_view::npos) {
+    throw Error(Location{source},
+                fmt::format("the file contains a zero byte at offset {}, so it is binary, not CSV text", zero),
+                "give a CSV file saved as plain text (UTF-8 or ASCII)");
+  }
+}
+
+void check_delimiter(char delimiter, const std::string& source) {
+  if (delimiter == '"' || delimiter == '\n' || delimiter == '\r' || delimiter == ' ') {
+    throw Error(Location{source}, fmt::format("invalid delimiter {}", quote_value(std::string_view(&delimiter, 1))),
+                "use ',', ';' or a tab, or leave the delimiter unset to detect it");
+  }
+}
+
+bool is_number(std::string_view text) { return parse_number(text).has_value(); }
+
+bool has_text(std::string_view text) { return !trim_blanks(text, '\0').empty(); }
+
+// Decides whether rows[0] is a header: some field of it is text where its column contains numbers
+// in the rows after it, or all its fields are text while the rows after it contain some number.
+// Empty fields count as neither, so a data row with a missing first value is not a header.
+bool looks_like_header(const std::vector<std::vector<std::string>>& rows) {
+  const std::vector<std::string>& first = rows.front();
+  bool all_text = false;
+  for (const std::string& field : first) {
+    if (!has_text(field)) continue;
+    if (is_number(field)) {
+      all_text = false;
+      break;
+    }
+    all_text = true;
+  }
+  if (rows.size() == 1) return all_text;
+
+  const std::size_t sample_end = std::min(rows.size(), kHeaderSampleRows + 1);
+  bool sample_has_number = false;
+  for (std::size_t c = 0; c < first.size(); ++c) {
+    bool column_numeric = true;
+    bool column_has_value = false;
+    for (std::size_t r = 1; r < sample_end; ++r) {
+      if (c >= rows[r].size() || !has_text(rows[r][c])) continue;
+      if (is_number(rows[r][c])) {
+        column_has_value = true;
+        sample_has_number = true;
+      } else {
+        column_numeric = false;
+      }
+    }
+    const bool header_cell_is_text = has_text(first[c]) && !is_number(first[c]);
+    if (header_cell_is_text && column_numeric && column_has_value) return true;
+  }
+  return all_text && sample_has_number;
+}
+
+void check_field_counts(const CsvTable& table, std::int64_t header_line) {
+  const std::size_t expected = table.column_names.size();
+  const std::string reference = table.has_header ? fmt::format("the header (line {})", header_line)
+                                                 : fmt::format("the first row (line {})", header_line);
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    const std::size_t found = table.rows[r].size();
+    if (found == expected) continue;
+
+    // Point at the first extra field, or at the line when fields are missing.
+    const std::int64_t column = found > expected ? table.row_columns[r][expected] : 0;
+    throw Error(Location{table.source, table.row_lines[r], column},
+                fmt::format("row has {} fields but {} has {}", found, reference, expected),
+                fmt::format("every row needs {} fields separated by {}. Look for a missing or extra delimiter on this "
+                            "line, quote fields that contain one, or set the delimiter with --delimiter",
+                            expected, describe_delimiter(table.delimiter)));
+  }
+}
+
+std::string list_column_names(const std::vector<std::string>& names) {
+  std::string list;
+  const std::size_t listed_count = std::min(names.size(), kMaxNamesInMessage);
+  for (std::size_t i = 0; i < listed_count; ++i) {
+    if (i > 0) list += ", ";
+    list += quote_value(names[i]);
+  }
+  if (names.size() > listed_count) list += fmt::format(", ... ({} columns in all)", names.size());
+  return list;
+}
+
+// Returns the one column name equal to `name` when case is ignored, or "" when none or several are.
+std::string find_name_ignoring_case(const std::vector<std::string>& names, std::string_view name) {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  std::string match;
+  int count = 0;
+  for (const std::string& candidate : names) {
+    const bool equal =
+        candidate.size() == name.size() && std::equal(candidate.begin(), candidate.end(), name.begin(),
+                                                      [&](char a, char b) { return lower(a) == lower(b); });
+    if (equal) {
+      match = candidate;
+      ++count;
+    }
+  }
+  return count == 1 ? match : std::string();
+}
+
+// find_column with `role` ("target column", "drop column", "column") naming the request in the
+// message.
+Index find_column_for(const CsvTable& table, std::string_view name_or_index, std::string_view role) {
+  const auto& names = table.column_names;
+  Index found = -1;
+  std::vector<Index> matches;
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    if (names[c] == name_or_index) matches.push_back(static_cast<Index>(c));
+  }
+  if (matches.size() == 1) return matches.front();
+  if (matches.size() > 1) {
+    std::string positions;
+    for (Index c : matches) positions += fmt::format("{}{}", positions.empty() ? "" : ", ", c + 1);
+    throw Error(Location{table.source},
+                fmt::format("{} {} matches {} columns (at positions {})", role, quote_value(name_or_index),
+                            matches.size(), positions),
+                "give the column by its 1-based index instead of its name");
+  }
+
+  const bool all_digits = !name_or_index.empty() && std::all_of(name_or_index.begin(), name_or_index.end(),
+                                                                [](char c) { return c >= '0' && c <= '9'; });
+  if (all_digits) {
+    std::uint64_t index = 0;
+    const auto [end, ec] = std::from_chars(name_or_index.data(), name_or_index.data() + name_or_index.size(), index);
+    (void)end;
+    if (ec == std::errc() && index >= 1 && index <= names.size()) found = static_cast<Index>(index - 1);
+    if (found < 0) {
+      throw Error(Location{table.source},
+                  fmt::format("{} index {} is out of range because the file has {} columns ({})", role,
+                              quote_value(name_or_index), names.size(), list_column_names(names)),
+                  fmt::format("give an index from 1 to {}, or a column name", names.size()));
+    }
+    return found;
+  }
+
+  const std::string near_match = find_name_ignoring_case(names, name_or_index);
+  throw Error(Location{table.source},
+              fmt::format("{} {} not found (columns: {})", role, quote_value(name_or_index), list_column_names(names)),
+              near_match.empty() ? "give a column name exactly as written in the header, or a 1-based column index"
+                                 : fmt::format("names are case-sensitive: did you mean {}?", quote_value(near_match)));
+}
+
+// Returns the power of ten of the first nonzero digit of an unsigned decimal number that
+// from_chars accepted: 2 for "123", -3 for "0.00123", 5 for "1e5", -1 for "0.5e0".
+std::int64_t leading_digit_exponent(std::string_view number) {
+  const std::size_t exponent_start = number.find_first_of("eE");
+  const std::string_view mantissa = number.substr(0, exponent_start);
+  std::int64_t exponent = 0;
+  if (exponent_start != std::string_view::npos) {
+    std::string_view digits = number.substr(exponent_start + 1);
+    const bool negative = !digits.empty() && digits.front() == '-';
+    if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) digits.remove_prefix(1);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), exponent);
+    (void)end;
+    // An exponent too long for 64 bits decides the magnitude alone.
+    if (ec == std::errc::result_out_of_range) exponent = std::numeric_limits<std::int64_t>::max() / 2;
+    if (negative) exponent = -exponent;
+  }
+
+  const std::size_t point = std::min(mantissa.find('.'), mantissa.size());
+  const std::size_t first_nonzero = mantissa.find_first_of("123456789");
+  // An all-zero mantissa is 0, which from_chars never reports as out of range.
+  if (first_nonzero == std::string_view::npos) return 0;
+  const auto place = static_cast<std::int64_t>(point) - static_cast<std::int64_t>(first_nonzero);
+  const std::int64_t lead = place > 0 ? place - 1 : place;
+  return lead + exponent;
+}
+
+}  // namespace
+
+Location CsvTable::location(Index row, Index column) const {
+  Location where{source};
+  if (row < 0 || row >= row_count()) return where;
+  where.line = row_lines[static_cast<std::size_t>(row)];
+  const auto& columns = row_columns[static_cast<std::size_t>(row)];
+  if (column >= 0 && column < static_cast<Index>(columns.size()))
+    where.column = columns[static_cast<std::size_t>(column)];
+  return where;
+}
+
+std::optional<float> parse_number(std::string_view text) {
+  text = trim_blanks(text, '\0');
+  if (text.empty()) return std::nullopt;
+
+  // std::from_chars accepts a leading '-' but not '+', so skip one '+' that a sign may not follow.
+  if (text.front() == '+') {
+    text.remove_prefix(1);
+    if (text.empty() || text.front() == '-' || text.front() == '+') return std::nullopt;
+  }
+
+  // Parsing as double first turns values beyond the float range into infinity (or zero) instead
+  // of rejecting them as "not a number", so callers can report them as out of range.
+  double value = 0.0;
+  const char* end = text.data() + text.size();
+  const auto [stop, ec] = std::from_chars(text.data(), end, value, std::chars_format::general);
+  if (stop != end) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars leaves `value` unchanged on overflow and underflow, so tell them apart by the
+    // decimal exponent of the leading digit.
+    const bool negative = text.front() == '-';
+    if (negative) text.remove_prefix(1);
+    if (leading_digit_exponent(text) < 0) return negative ? -0.0f : 0.0f;
+    return negative ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+  }
+  if (ec != std::errc()) return std::nullopt;
+
+  if (std::isfinite(value) && std::fabs(value) > static_cast<double>(std::numeric_limits<float>::max())) {
+    return value < 0 ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+  }
+  return static_cast<float>(value);
+}
+
+CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
+  check_is_text(text, source);
+  check_delimiter(options.delimiter, source);
+
+  CsvTable table;
+  table.source = source;
+  table.delimiter = options.delimiter != '\0' ? options.delimiter : detect_delimiter(text, source);
+
+  RecordScanner scanner(text, source, table.delimiter);
+  std::vector<std::string> fields;
+  std::vector<std::int32_t> columns;
+  std::int64_t line = 0;
+  while (scanner.next(fields, columns, line)) {
+    table.rows.push_back(std::move(fields));
+    table.row_columns.push_back(std::move(columns));
+    table.row_lines.push_back(line);
+    fields = {};
+    columns = {};
+  }
+  if (table.rows.empty()) {
+    throw Error(Location{source}, "the file contains no data (it is empty or has only blank lines)",
+                "check that this is the file you meant to read");
+  }
+
+  switch (options.header) {
+    case HeaderMode::present:
+      table.has_header = true;
+      break;
+    case HeaderMode::absent:
+      table.has_header = false;
+      break;
+    case HeaderMode::detect:
+      table.has_header = looks_like_header(table.rows);
+      break;
+  }
+
+  const std::int64_t first_line = table.row_lines.front();
+  if (table.has_header) {
+    table.column_names = std::move(table.rows.front());
+    table.rows.erase(table.rows.begin());
+    table.row_columns.erase(table.row_columns.begin());
+    table.row_lines.erase(table.row_lines.begin());
+    for (std::size_t c = 0; c < table.column_names.size(); ++c) {
+      if (table.column_names[c].empty()) table.column_names[c] = fmt::format("column_{}", c + 1);
+    }
+    if (table.rows.empty()) {
+      throw Error(Location{source, first_line}, "the file has a header but no data rows",
+                  "add data rows below the header, or check that this is the file you meant to read");
+    }
+  } else {
+    const std::size_t count = table.rows.front().size();
+    table.column_names.reserve(count);
+    for (std::size_t c = 0; c < count; ++c) table.column_names.push_back(fmt::format("column_{}", c + 1));
+  }
+
+  check_field_counts(table, first_line);
+  return table;
+}
+
+CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options) {
+  const std::string name = path.string();
+  std::error_code status_error;
+  const auto status = std::filesystem::status(path, status_error);
+  if (!std::filesystem::exists(status)) {
+    throw Error(Location{name}, "file not found", "check the path and the current directory");
+  }
+  if (std::filesystem::is_directory(status)) {
+    throw Error(Location{name}, "is a directory, not a CSV file", "give the path of a CSV file");
+  }
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(Location{name}, fmt::format("cannot open the file: {}", std::strerror(errno)),
+                "check that the file is readable by this user");
+  }
+  std::string text;
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(path, size_error);
+  if (!size_error) text.reserve(static_cast<std::size_t>(size));
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    text.append(buffer, static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) {
+    throw Error(Location{name}, fmt::format("failed to read the file: {}", std::strerror(errno)),
+                "check that the file is readable and not being written to");
+  }
+  return parse_csv(text, name, options);
+}
+
+Index find_column(const CsvTable& table, std::string_view name_or_index) {
+  return find_column_for(table, name_or_index, "column");
+}
+
+namespace {
+
+struct ColumnRoles {
+  Index target = -1;  // -1 without a target
+  std::vector<Index> inputs;
+};
+
+ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options) {
+  ColumnRoles roles;
+  if (options.has_target) {
+    roles.target =
+        options.target.empty() ? table.column_count() - 1 : find_column_for(table, options.target, "target column");
+  }
+
+  std::vector<bool> dropped(static_cast<std::size_t>(table.column_count()), false);
+  for (const std::string& name : options.drop) {
+    const Index column = find_column_for(table, name, "drop column");
+    if (column == roles.target) {
+      throw Error(Location{table.source},
+                  fmt::format("column {} is both the target and in the list of dropped columns",
+                              quote_value(table.column_names[static_cast<std::size_t>(column)])),
+                  "remove it from --drop, or choose another target column with --target");
+    }
+    dropped[static_cast<std::size_t>(column)] = true;
+  }
+
+  for (Index c = 0; c < table.column_count(); ++c) {
+    if (c != roles.target && !dropped[static_cast<std::size_t>(c)]) roles.inputs.push_back(c);
+  }
+  if (roles.inputs.empty()) {
+    const auto dropped_count = std::count(dropped.begin(), dropped.end(), true);
+    throw Error(Location{table.source},
+                fmt::format("no input columns are left: the file has {} columns, {} dropped{}", table.column_count(),
+                            dropped_count, roles.target >= 0 ? " and 1 used as the target" : ""),
+                "drop fewer columns, or add input columns to the file");
+  }
+  return roles;
+}
+
+// Hints appended to the fix of a cell error: `any_error` to every error, `not_a_number` only when
+// the cell contains text that is not a number.
+struct CellHints {
+  std::string_view any_error;
+  std::string_view not_a_number;
+};
+
+// Reads one cell that must hold a finite number; `role` is "input" or "target".
+float read_finite_cell(const CsvTable& table, Index row, Index column, std::string_view role, CellHints hints) {
+  const std::string& cell = table.rows[static_cast<std::size_t>(row)][static_cast<std::size_t>(column)];
+  const std::string& name = table.column_names[static_cast<std::size_t>(column)];
+  if (!has_text(cell)) {
+    throw Error(table.location(row, column), fmt::format("empty cell in {} column {}", role, quote_value(name)),
+                fmt::format("fill in a value or remove the row{}", hints.any_error));
+  }
+  const std::optional<float> value = parse_number(cell);
+  if (!value) {
+    throw Error(table.location(row, column),
+                fmt::format("cannot parse {} as a number in {} column {}", quote_value(cell), role, quote_value(name)),
+                fmt::format("fix the cell{}{}", hints.any_error, hints.not_a_number));
+  }
+  if (!std::isfinite(*value)) {
+    throw Error(table.location(row, column),
+                fmt::format("{} in {} column {} is not a finite number (NaN, infinity, or beyond the float range "
+                            "of about 3.4e38)",
+                            quote_value(cell), role, quote_value(name)),
+                fmt::format("replace it with a finite value or remove the row{}", hints.any_error));
+  }
+  return *value;
+}
+
+bool target_is_numeric(const CsvTable& table, Index target) {
+  for (const auto& row : table.rows) {
+    const std::string& cell = row[static_cast<std::size_t>(target)];
+    if (has_text(cell) && !is_number(cell)) return false;
+  }
+  return true;
+}
+
+// Sorts class names numerically when every name is a number (so "10" follows "9"), else by
+// byte order. Equal numbers written differently ("1" and "1.0") stay distinct classes.
+void sort_class_names(std::vector<std::string>& names) {
+  std::vector<std::pair<float, std::string>> keyed;
+  keyed.reserve(names.size());
+  for (std::string& name : names) {
+    const std::optional<float> value = parse_number(name);
+    if (!value || std::isnan(*value)) {
+      std::sort(names.begin(), names.end());
+      return;
+    }
+    keyed.emplace_back(*value, name);
+  }
+  std::sort(keyed.begin(), keyed.end());
+  for (std::size_t i = 0; i < names.size(); ++i) names[i] = std::move(keyed[i].second);
+}
+
+void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
+  std::unordered_map<std::string, Index> first_ids;
+  std::vector<Index> row_ids(static_cast<std::size_t>(table.row_count()));
+  std::vector<std::string> names;
+  for (Index r = 0; r < table.row_count(); ++r) {
+    const std::string& cell = table.rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(target)];
+    if (!has_text(cell)) {
+      throw Error(table.location(r, target),
+                  fmt::format("empty cell in target column {}",
+                              quote_value(table.column_names[static_cast<std::size_t>(target)])),
+                  "fill in the class of this row or remove the row");
+    }
+    const auto [it, inserted] = first_ids.try_emplace(cell, static_cast<Index>(names.size()));
+    if (inserted) names.push_back(cell);
+    row_ids[static_cast<std::size_t>(r)] = it->second;
+  }
+
+  sort_class_names(names);
+  // Row ids so far are in order of first appearance; map them to ids in sorted order.
+  std::vector<Index> sorted_id(names.size());
+  for (std::size_t id = 0; id < names.size(); ++id) {
+    sorted_id[static_cast<std::size_t>(first_ids.at(names[id]))] = static_cast<Index>(id);
+  }
+
+  data.targets = Matrix::zeros(table.row_count(), 1);
+  for (Index r = 0; r < table.row_count(); ++r) {
+    const Index first_id = row_ids[static_cast<std::size_t>(r)];
+    data.targets(r, 0) = static_cast<float>(sorted_id[static_cast<std::size_t>(first_id)]);
+  }
+  data.class_names = std::move(names);
+}
+
+}  // namespace
+
+Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
+  const ColumnRoles roles = assign_columns(table, options);
+  const Index rows = table.row_count();
+  const Index input_count = static_cast<Index>(roles.inputs.size());
+
+  Dataset data;
+  data.source = table.source;
+  data.source_lines = table.row_lines;
+  for (Index c : roles.inputs) data.input_names.push_back(table.column_names[static_cast<std::size_t>(c)]);
+
+  data.inputs = Matrix::zeros(rows, input_count);
+  for (Index r = 0; r < rows; ++r) {
+    float* out = data.inputs.row(r);
+    for (Index i = 0; i < input_count; ++i) {
+      out[i] = read_finite_cell(table, r, roles.inputs[static_cast<std::size_t>(i)], "input",
+                                CellHints{", or drop the column with --drop", ""});
+    }
+  }
+
+  if (roles.target < 0) {
+    data.task = options.task.value_or(Task::regression);
+    data.targets = Matrix::zeros(rows, 0);
+    return data;
+  }
+
+  data.target_names = {table.column_names[static_cast<std::size_t>(roles.target)]};
+  data.task = options.task.value_or(target_is_numeric(table, roles.target) ? Task::regression : Task::classification);
+  if (data.task == Task::classification) {
+    fill_class_targets(table, roles.target, data);
+    return data;
+  }
+
+  data.targets = Matrix::zeros(rows, 1);
+  for (Index r = 0; r < rows; ++r) {
+    data.targets(r, 0) = read_finite_cell(table, r, roles.target, "target",
+                                          CellHints{"",
+                                                    ", or use --task classification if the column contains "
+                                                    "class names"});
+  }
+  return data;
+}
+
+}  // namespace protean

@@ -1,0 +1,820 @@
+#include "protean/data/csv.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <clocale>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "data/data_test_support.hpp"
+#include "protean/error.hpp"
+
+namespace protean {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using testing_support::error_from;
+using testing_support::TempDir;
+
+CsvTable parse(std::string_view text, const CsvOptions& options = {}) { return parse_csv(text, "test.csv", options); }
+
+Dataset dataset_from(std::string_view text, const DatasetOptions& options = {}) {
+  return to_dataset(parse(text), options);
+}
+
+// Option builders. Designated initializers would read better, but GCC 12 warns about the
+// members they leave out even though those have default values.
+CsvOptions delimiter_option(char delimiter) {
+  CsvOptions options;
+  options.delimiter = delimiter;
+  return options;
+}
+
+CsvOptions header_option(HeaderMode header) {
+  CsvOptions options;
+  options.header = header;
+  return options;
+}
+
+DatasetOptions target_option(const std::string& target) {
+  DatasetOptions options;
+  options.target = target;
+  return options;
+}
+
+DatasetOptions drop_option(const std::vector<std::string>& drop) {
+  DatasetOptions options;
+  options.drop = drop;
+  return options;
+}
+
+DatasetOptions task_option(Task task) {
+  DatasetOptions options;
+  options.task = task;
+  return options;
+}
+
+DatasetOptions no_target_option() {
+  DatasetOptions options;
+  options.has_target = false;
+  return options;
+}
+
+// ---- Fields, quotes and line ends ----
+
+TEST(Csv, ParsesHeaderAndRows) {
+  const CsvTable table = parse("a,b,c\n1,2,3\n4,5,6\n");
+  EXPECT_TRUE(table.has_header);
+  EXPECT_EQ(table.delimiter, ',');
+  EXPECT_THAT(table.column_names, ElementsAre("a", "b", "c"));
+  ASSERT_EQ(table.row_count(), 2);
+  EXPECT_THAT(table.rows[0], ElementsAre("1", "2", "3"));
+  EXPECT_THAT(table.rows[1], ElementsAre("4", "5", "6"));
+  EXPECT_THAT(table.row_lines, ElementsAre(2, 3));
+  EXPECT_EQ(table.source, "test.csv");
+}
+
+TEST(Csv, DetectsSemicolon) {
+  const CsvTable table = parse("a;b\n1;2\n");
+  EXPECT_EQ(table.delimiter, ';');
+  EXPECT_THAT(table.column_names, ElementsAre("a", "b"));
+}
+
+TEST(Csv, DetectsTab) {
+  const CsvTable table = parse("a\tb\tc\n1\t2\t3\n");
+  EXPECT_EQ(table.delimiter, '\t');
+  EXPECT_THAT(table.rows[0], ElementsAre("1", "2", "3"));
+}
+
+TEST(Csv, DetectionPrefersConsistentFieldCount) {
+  // Comma decimals split differently per row, while ';' splits every row into 2 fields.
+  const CsvTable table = parse("name;price\nx;1,5\ny;20\n", header_option(HeaderMode::present));
+  EXPECT_EQ(table.delimiter, ';');
+  EXPECT_THAT(table.rows[0], ElementsAre("x", "1,5"));
+}
+
+TEST(Csv, DetectionIgnoresDelimitersInQuotes) {
+  const CsvTable table = parse("\"a;b\",c\n\"x;y;z\",1\n\"p\",2\n");
+  EXPECT_EQ(table.delimiter, ',');
+  EXPECT_THAT(table.column_names, ElementsAre("a;b", "c"));
+  EXPECT_THAT(table.rows[0], ElementsAre("x;y;z", "1"));
+}
+
+TEST(Csv, GivenDelimiterOverridesDetection) {
+  const CsvTable table = parse("a,b;c\n1,2;3\n", delimiter_option(';'));
+  EXPECT_EQ(table.delimiter, ';');
+  EXPECT_THAT(table.column_names, ElementsAre("a,b", "c"));
+}
+
+TEST(Csv, SingleColumn) {
+  const CsvTable table = parse("value\n1\n2\n");
+  EXPECT_EQ(table.column_count(), 1);
+  EXPECT_THAT(table.column_names, ElementsAre("value"));
+  EXPECT_EQ(table.row_count(), 2);
+}
+
+TEST(Csv, QuotedFieldWithDelimiter) {
+  const CsvTable table = parse("name,x\n\"Smith, J.\",1\n");
+  EXPECT_THAT(table.rows[0], ElementsAre("Smith, J.", "1"));
+}
+
+TEST(Csv, DoubledQuoteIsOneQuote) {
+  const CsvTable table = parse("name,x\n\"say \"\"hi\"\"\",1\n\"\"\"\",2\n");
+  EXPECT_EQ(table.rows[0][0], "say \"hi\"");
+  EXPECT_EQ(table.rows[1][0], "\"");
+}
+
+TEST(Csv, EmptyQuotedField) {
+  const CsvTable table = parse("a,b\n\"\",1\n");
+  EXPECT_EQ(table.rows[0][0], "");
+}
+
+TEST(Csv, QuotedFieldKeepsSpaces) {
+  const CsvTable table = parse("a,b\n\" x \",1\n");
+  EXPECT_EQ(table.rows[0][0], " x ");
+}
+
+TEST(Csv, UnquotedFieldLosesSurroundingSpaces) {
+  const CsvTable table = parse(" a , b \n 1 , two words \n");
+  EXPECT_THAT(table.column_names, ElementsAre("a", "b"));
+  EXPECT_THAT(table.rows[0], ElementsAre("1", "two words"));
+}
+
+TEST(Csv, QuoteInsideUnquotedFieldIsText) {
+  const CsvTable table = parse("a,b\n5\"6,1\n");
+  EXPECT_EQ(table.rows[0][0], "5\"6");
+}
+
+TEST(Csv, QuotedFieldWithNewline) {
+  const CsvTable table = parse("note,x\n\"line one\nline two\",1\n\"z\",2\n");
+  ASSERT_EQ(table.row_count(), 2);
+  EXPECT_EQ(table.rows[0][0], "line one\nline two");
+  EXPECT_EQ(table.row_lines[0], 2);
+  EXPECT_EQ(table.row_lines[1], 4);
+}
+
+TEST(Csv, ColumnsAfterQuotedNewlineCountFromNewLine) {
+  const CsvTable table = parse("note,x\n\"a\nbc\",1\n");
+  // The second field starts on line 3, after `bc",`.
+  EXPECT_EQ(table.row_columns[0][1], 5);
+}
+
+TEST(Csv, LineCountAfterQuotedCrlf) {
+  const CsvTable table = parse("note,x\r\n\"a\r\nb\",1\r\nc,2\r\n");
+  EXPECT_EQ(table.rows[0][0], "a\r\nb");
+  EXPECT_THAT(table.row_lines, ElementsAre(2, 4));
+}
+
+TEST(Csv, CrlfLineEnds) {
+  const CsvTable table = parse("a,b\r\n1,2\r\n3,4\r\n");
+  EXPECT_THAT(table.column_names, ElementsAre("a", "b"));
+  EXPECT_THAT(table.rows[1], ElementsAre("3", "4"));
+  EXPECT_THAT(table.row_lines, ElementsAre(2, 3));
+}
+
+TEST(Csv, CarriageReturnOnlyLineEnds) {
+  const CsvTable table = parse("a,b\r1,2\r3,4\r");
+  EXPECT_EQ(table.row_count(), 2);
+  EXPECT_THAT(table.row_lines, ElementsAre(2, 3));
+}
+
+TEST(Csv, ByteOrderMarkSkipped) {
+  const CsvTable table = parse("\xEF\xBB\xBFid,x\n1,2\n");
+  EXPECT_EQ(table.column_names[0], "id");
+  EXPECT_EQ(table.row_columns[0][0], 1);
+}
+
+TEST(Csv, BlankLinesSkipped) {
+  const CsvTable table = parse("\n\na,b\n\n1,2\n   \n\r\n3,4\n\n");
+  EXPECT_THAT(table.column_names, ElementsAre("a", "b"));
+  ASSERT_EQ(table.row_count(), 2);
+  EXPECT_THAT(table.row_lines, ElementsAre(5, 8));
+}
+
+TEST(Csv, FinalLineWithoutNewline) {
+  const CsvTable table = parse("a,b\n1,2\n3,4");
+  ASSERT_EQ(table.row_count(), 2);
+  EXPECT_THAT(table.rows[1], ElementsAre("3", "4"));
+}
+
+TEST(Csv, FinalQuotedFieldWithoutNewline) {
+  const CsvTable table = parse("a,b\n1,\"x\"");
+  EXPECT_THAT(table.rows[0], ElementsAre("1", "x"));
+}
+
+TEST(Csv, TrailingDelimiterGivesEmptyField) {
+  const CsvTable table = parse("a,b,c\n1,2,\n");
+  EXPECT_THAT(table.rows[0], ElementsAre("1", "2", ""));
+}
+
+TEST(Csv, ColumnsAreByteOffsetsFromLineStart) {
+  const CsvTable table = parse("a,b,c\n1,22,333\n");
+  EXPECT_THAT(table.row_columns[0], ElementsAre(1, 3, 6));
+}
+
+TEST(Csv, LocationNamesFileLineAndColumn) {
+  const CsvTable table = parse("a,b\n1,2\n3,44\n");
+  const Location where = table.location(1, 1);
+  EXPECT_EQ(where.file, "test.csv");
+  EXPECT_EQ(where.line, 3);
+  EXPECT_EQ(where.column, 3);
+  EXPECT_EQ(where.to_string(), "test.csv:3:3");
+}
+
+TEST(Csv, ManyRows) {
+  std::string text = "x,y\n";
+  for (int i = 0; i < 20000; ++i) text += std::to_string(i) + "," + std::to_string(2 * i) + "\n";
+  const CsvTable table = parse(text);
+  ASSERT_EQ(table.row_count(), 20000);
+  EXPECT_EQ(table.rows[19999][1], "39998");
+  EXPECT_EQ(table.row_lines[19999], 20001);
+}
+
+// ---- Header detection ----
+
+TEST(CsvHeader, TextOverNumbersIsHeader) {
+  const CsvTable table = parse("1,width\n2,3\n4,5\n");
+  EXPECT_TRUE(table.has_header);
+  EXPECT_THAT(table.column_names, ElementsAre("1", "width"));
+}
+
+TEST(CsvHeader, NumericFirstRowIsData) {
+  const CsvTable table = parse("1,2\n3,4\n");
+  EXPECT_FALSE(table.has_header);
+  EXPECT_THAT(table.column_names, ElementsAre("column_1", "column_2"));
+  EXPECT_EQ(table.row_count(), 2);
+  EXPECT_THAT(table.row_lines, ElementsAre(1, 2));
+}
+
+TEST(CsvHeader, TextColumnsWithoutHeader) {
+  // Both rows hold a text class column, so the first row matches the rest and is data.
+  const CsvTable table = parse("1.5,cat\n2.5,dog\n");
+  EXPECT_FALSE(table.has_header);
+  EXPECT_EQ(table.row_count(), 2);
+}
+
+TEST(CsvHeader, AllTextFirstRowOverMixedRows) {
+  const CsvTable table = parse("a,b\n1,x\ny,2\n");
+  EXPECT_TRUE(table.has_header);
+}
+
+TEST(CsvHeader, AllTextTableHasNoHeader) {
+  const CsvTable table = parse("a,b\nc,d\n");
+  EXPECT_FALSE(table.has_header);
+}
+
+TEST(CsvHeader, EmptyFirstCellIsNotHeader) {
+  const CsvTable table = parse(",2\n3,4\n");
+  EXPECT_FALSE(table.has_header);
+  EXPECT_EQ(table.row_count(), 2);
+}
+
+TEST(CsvHeader, PresentModeKeepsNumericHeader) {
+  const CsvTable table = parse("1,2\n3,4\n", header_option(HeaderMode::present));
+  EXPECT_TRUE(table.has_header);
+  EXPECT_THAT(table.column_names, ElementsAre("1", "2"));
+  EXPECT_EQ(table.row_count(), 1);
+}
+
+TEST(CsvHeader, AbsentModeKeepsTextRow) {
+  const CsvTable table = parse("a,b\n1,2\n", header_option(HeaderMode::absent));
+  EXPECT_FALSE(table.has_header);
+  EXPECT_EQ(table.row_count(), 2);
+  EXPECT_THAT(table.rows[0], ElementsAre("a", "b"));
+}
+
+TEST(CsvHeader, EmptyNameGetsColumnNumber) {
+  const CsvTable table = parse(",price\n1,2\n");
+  EXPECT_THAT(table.column_names, ElementsAre("column_1", "price"));
+}
+
+// ---- Parse errors ----
+
+TEST(CsvError, EmptyText) {
+  const Error error = error_from([] { parse(""); });
+  EXPECT_EQ(error.where().file, "test.csv");
+  EXPECT_THAT(error.what(), HasSubstr("contains no data"));
+  EXPECT_THAT(error.what(), HasSubstr("check"));
+}
+
+TEST(CsvError, BlankLinesOnly) {
+  const Error error = error_from([] { parse("\xEF\xBB\xBF\n  \r\n\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("contains no data"));
+}
+
+TEST(CsvError, HeaderOnly) {
+  const Error error = error_from([] { parse("a,b,c\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:1"));
+  EXPECT_THAT(error.what(), HasSubstr("has a header but no data rows"));
+  EXPECT_THAT(error.what(), HasSubstr("add data rows"));
+}
+
+TEST(CsvError, RaggedRowWithExtraField) {
+  const Error error = error_from([] { parse("a,b\n1,2\n3,4,5\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_EQ(error.where().column, 5);
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:5"));
+  EXPECT_THAT(error.what(), HasSubstr("row has 3 fields but the header (line 1) has 2"));
+  EXPECT_THAT(error.what(), HasSubstr("missing or extra delimiter"));
+  EXPECT_THAT(error.what(), HasSubstr("--delimiter"));
+}
+
+TEST(CsvError, RaggedRowWithMissingField) {
+  const Error error = error_from([] { parse("a;b;c\n1;2;3\n\n4;5\n"); });
+  EXPECT_EQ(error.where().line, 4);
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:4"));
+  EXPECT_THAT(error.what(), HasSubstr("row has 2 fields but the header (line 1) has 3"));
+  EXPECT_THAT(error.what(), HasSubstr("separated by ';'"));
+}
+
+TEST(CsvError, RaggedRowWithoutHeader) {
+  const Error error = error_from([] { parse("1,2\n3\n", header_option(HeaderMode::absent)); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:2"));
+  EXPECT_THAT(error.what(), HasSubstr("the first row (line 1) has 2"));
+}
+
+TEST(CsvError, RaggedRowAfterQuotedNewline) {
+  const Error error = error_from([] { parse("a,b\n\"x\ny\",1\n2\n"); });
+  EXPECT_EQ(error.where().line, 4);
+}
+
+TEST(CsvError, UnterminatedQuote) {
+  const Error error = error_from([] { parse("a,b\n1,2\n3,\"open\n4,5\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_EQ(error.where().column, 3);
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("never closed"));
+  EXPECT_THAT(error.what(), HasSubstr("'\"open"));
+  EXPECT_THAT(error.what(), HasSubstr("add the closing"));
+}
+
+TEST(CsvError, TextAfterClosingQuote) {
+  const Error error = error_from([] { parse("a,b\n\"x\"y,1\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_EQ(error.where().column, 4);
+  EXPECT_THAT(error.what(), HasSubstr("'y,1'"));
+  EXPECT_THAT(error.what(), HasSubstr("after the closing quote"));
+  EXPECT_THAT(error.what(), HasSubstr("\"\""));
+}
+
+TEST(CsvError, GzipInput) {
+  const Error error = error_from([] { parse(std::string("\x1f\x8b\x08\0\0\0", 6)); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv: the file is gzip-compressed"));
+  EXPECT_THAT(error.what(), HasSubstr("gunzip"));
+}
+
+TEST(CsvError, BinaryInput) {
+  const Error error = error_from([] { parse(std::string("ab\0cd", 5)); });
+  EXPECT_THAT(error.what(), HasSubstr("zero byte at offset 2"));
+  EXPECT_THAT(error.what(), HasSubstr("plain text"));
+}
+
+TEST(CsvError, InvalidDelimiter) {
+  const Error error = error_from([] { parse("a\n1\n", delimiter_option('"')); });
+  EXPECT_THAT(error.what(), HasSubstr("invalid delimiter '\"'"));
+  EXPECT_THAT(error.what(), HasSubstr("leave the delimiter unset"));
+}
+
+// ---- Files ----
+
+TEST(CsvFile, ReadsFile) {
+  TempDir dir;
+  const auto path = dir.write("prices.csv", "size,price\n1,10\n2,20\n");
+  const CsvTable table = read_csv(path);
+  EXPECT_EQ(table.source, path.string());
+  EXPECT_THAT(table.column_names, ElementsAre("size", "price"));
+  EXPECT_EQ(table.row_count(), 2);
+}
+
+TEST(CsvFile, ReadsFixture) {
+  const CsvTable table = read_csv(std::filesystem::path(PROTEAN_SOURCE_DIR) / "tests/fixtures/csv/quoted.csv");
+  EXPECT_EQ(table.delimiter, ';');
+  EXPECT_THAT(table.column_names, ElementsAre("name", "width", "height", "kind"));
+  ASSERT_EQ(table.row_count(), 3);
+  EXPECT_EQ(table.rows[1][0], "two\r\nlines");
+  EXPECT_EQ(table.rows[2][0], "semi;colon \"quoted\"");
+  EXPECT_THAT(table.row_lines, ElementsAre(2, 3, 5));
+}
+
+TEST(CsvFile, MissingFile) {
+  TempDir dir;
+  const auto path = dir.path() / "absent.csv";
+  const Error error = error_from([&] { read_csv(path); });
+  EXPECT_EQ(error.where().file, path.string());
+  EXPECT_THAT(error.what(), HasSubstr(path.string()));
+  EXPECT_THAT(error.what(), HasSubstr("not found"));
+  EXPECT_THAT(error.what(), HasSubstr("check the path"));
+}
+
+TEST(CsvFile, DirectoryRejected) {
+  TempDir dir;
+  const Error error = error_from([&] { read_csv(dir.path()); });
+  EXPECT_THAT(error.what(), HasSubstr("is a directory"));
+}
+
+TEST(CsvFile, UnreadableFile) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root can read files without read permission";
+  TempDir dir;
+  const auto path = dir.write("locked.csv", "a\n1\n");
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  const Error error = error_from([&] { read_csv(path); });
+  EXPECT_THAT(error.what(), HasSubstr(path.string()));
+  EXPECT_THAT(error.what(), HasSubstr("cannot open"));
+  EXPECT_THAT(error.what(), HasSubstr("readable"));
+}
+
+TEST(CsvFile, EmptyFile) {
+  TempDir dir;
+  const auto path = dir.write("empty.csv", "");
+  const Error error = error_from([&] { read_csv(path); });
+  EXPECT_THAT(error.what(), HasSubstr(path.string()));
+  EXPECT_THAT(error.what(), HasSubstr("contains no data"));
+}
+
+TEST(CsvFile, BostonHousing) {
+  const CsvTable table = read_csv(std::filesystem::path(PROTEAN_SOURCE_DIR) / "data/boston_housing.csv");
+  EXPECT_TRUE(table.has_header);
+  EXPECT_EQ(table.row_count(), 506);
+  EXPECT_EQ(table.column_count(), 13);
+  EXPECT_EQ(table.column_names.back(), "MEDV");
+  EXPECT_EQ(std::count(table.column_names.begin(), table.column_names.end(), "B"), 0);
+  const Dataset data = to_dataset(table, {});
+  EXPECT_EQ(data.task, Task::regression);
+  EXPECT_EQ(data.inputs.cols(), 12);
+}
+
+// ---- Numbers ----
+
+TEST(CsvNumber, AcceptedForms) {
+  const std::vector<std::pair<std::string, float>> cases = {
+      {"1", 1.0f},     {"-2.5", -2.5f}, {"+3", 3.0f},    {"1e-3", 1e-3f}, {"2E+2", 200.0f}, {".5", 0.5f},
+      {"5.", 5.0f},    {" 7 ", 7.0f},   {"\t8\t", 8.0f}, {"-0", -0.0f},   {"0.1", 0.1f},    {"123456789", 123456789.0f},
+      {"1e-50", 0.0f},
+  };
+  for (const auto& [text, expected] : cases) {
+    const std::optional<float> value = parse_number(text);
+    ASSERT_TRUE(value.has_value()) << quote_value(text);
+    EXPECT_EQ(*value, expected) << quote_value(text);
+  }
+}
+
+TEST(CsvNumber, RejectedForms) {
+  for (const std::string text :
+       {"", "   ", "1,5", "12abc", "0x10", "abc", "1 2", "+", "+-1", "++1", "1e", "--1", "e5", "1.2.3"}) {
+    EXPECT_FALSE(parse_number(text).has_value()) << quote_value(text);
+  }
+}
+
+TEST(CsvNumber, NanAndInfinityParse) {
+  EXPECT_TRUE(std::isnan(*parse_number("nan")));
+  EXPECT_EQ(*parse_number("inf"), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(*parse_number("-inf"), -std::numeric_limits<float>::infinity());
+}
+
+TEST(CsvNumber, BeyondFloatRangeIsInfinity) {
+  EXPECT_EQ(*parse_number("1e39"), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(*parse_number("-1e400"), -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(*parse_number("0.001e400"), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(*parse_number("1e99999999999999999999"), std::numeric_limits<float>::infinity());
+}
+
+TEST(CsvNumber, BelowDoubleRangeIsZero) {
+  EXPECT_EQ(*parse_number("1e-400"), 0.0f);
+  EXPECT_TRUE(std::signbit(*parse_number("-1e-400")));
+  EXPECT_EQ(*parse_number("1000e-400"), 0.0f);
+  EXPECT_EQ(*parse_number("0." + std::string(400, '0') + "1"), 0.0f);
+  EXPECT_EQ(*parse_number("1e-99999999999999999999"), 0.0f);
+}
+
+// Needs a locale with a comma decimal separator. Where none is installed, one can be built with
+// `localedef -i de_DE -f UTF-8 DIR/de_DE.UTF-8` and used by running the tests with LOCPATH=DIR.
+TEST(CsvNumber, IgnoresProcessLocale) {
+  const char* previous = std::setlocale(LC_NUMERIC, nullptr);
+  const std::string saved = previous != nullptr ? previous : "C";
+  const char* comma_locale = nullptr;
+  for (const char* name : {"de_DE.UTF-8", "de_DE.utf8", "de_DE", "fr_FR.UTF-8", "fr_FR.utf8"}) {
+    if (std::setlocale(LC_NUMERIC, name) != nullptr) {
+      comma_locale = name;
+      break;
+    }
+  }
+  if (comma_locale == nullptr) GTEST_SKIP() << "no locale with a comma decimal separator is installed";
+  const std::string decimal_point = std::localeconv()->decimal_point;
+
+  const std::optional<float> value = parse_number("1.5");
+  const std::optional<float> comma = parse_number("1,5");
+  std::setlocale(LC_NUMERIC, saved.c_str());
+  EXPECT_EQ(decimal_point, ",") << comma_locale;
+  ASSERT_TRUE(value.has_value());
+  EXPECT_EQ(*value, 1.5f);
+  EXPECT_FALSE(comma.has_value());
+}
+
+// ---- Column lookup ----
+
+TEST(CsvColumn, FindsByName) {
+  const CsvTable table = parse("a,b,c\n1,2,3\n");
+  EXPECT_EQ(find_column(table, "b"), 1);
+}
+
+TEST(CsvColumn, FindsByOneBasedIndex) {
+  const CsvTable table = parse("a,b,c\n1,2,3\n");
+  EXPECT_EQ(find_column(table, "3"), 2);
+}
+
+TEST(CsvColumn, NameWinsOverIndex) {
+  const CsvTable table = parse("2,1,x\n1,2,3\n", header_option(HeaderMode::present));
+  EXPECT_EQ(find_column(table, "1"), 1);
+}
+
+TEST(CsvColumn, UnknownNameListsColumns) {
+  const CsvTable table = parse("alpha,beta\n1,2\n");
+  const Error error = error_from([&] { find_column(table, "gamma"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv"));
+  EXPECT_THAT(error.what(), HasSubstr("'gamma' not found"));
+  EXPECT_THAT(error.what(), HasSubstr("'alpha', 'beta'"));
+  EXPECT_THAT(error.what(), HasSubstr("1-based column index"));
+}
+
+TEST(CsvColumn, SuggestsNameWithOtherCase) {
+  const CsvTable table = parse("MEDV,RM\n1,2\n");
+  const Error error = error_from([&] { find_column(table, "medv"); });
+  EXPECT_THAT(error.what(), HasSubstr("'medv' not found"));
+  EXPECT_THAT(error.what(), HasSubstr("did you mean 'MEDV'?"));
+}
+
+TEST(CsvColumn, LongNameListIsShortened) {
+  std::string header;
+  std::string row;
+  for (int i = 0; i < 100; ++i) {
+    if (i > 0) {
+      header += ',';
+      row += ',';
+    }
+    header += 'c';
+    header += std::to_string(i);
+    row += std::to_string(i);
+  }
+  const CsvTable table = parse(header + "\n" + row + "\n");
+  const Error error = error_from([&] { find_column(table, "missing"); });
+  EXPECT_THAT(error.what(), HasSubstr("(100 columns in all)"));
+  EXPECT_THAT(error.what(), ::testing::Not(HasSubstr("'c99'")));
+}
+
+TEST(CsvColumn, IndexOutOfRange) {
+  const CsvTable table = parse("a,b\n1,2\n");
+  for (const char* index : {"0", "3", "99999999999999999999999"}) {
+    const Error error = error_from([&] { find_column(table, index); });
+    EXPECT_THAT(error.what(), HasSubstr("out of range")) << index;
+    EXPECT_THAT(error.what(), HasSubstr("from 1 to 2")) << index;
+  }
+}
+
+TEST(CsvColumn, DuplicateNameNeedsIndex) {
+  const CsvTable table = parse("a,b,a\n1,2,3\n");
+  const Error error = error_from([&] { find_column(table, "a"); });
+  EXPECT_THAT(error.what(), HasSubstr("matches 2 columns (at positions 1, 3)"));
+  EXPECT_THAT(error.what(), HasSubstr("1-based index"));
+}
+
+// ---- Conversion to a dataset ----
+
+TEST(CsvDataset, DefaultTargetIsLastColumn) {
+  const Dataset data = dataset_from("x1,x2,y\n1,2,3\n4,5,6\n");
+  EXPECT_EQ(data.task, Task::regression);
+  EXPECT_THAT(data.input_names, ElementsAre("x1", "x2"));
+  EXPECT_THAT(data.target_names, ElementsAre("y"));
+  ASSERT_EQ(data.inputs.rows(), 2);
+  ASSERT_EQ(data.inputs.cols(), 2);
+  EXPECT_EQ(data.inputs(1, 0), 4.0f);
+  EXPECT_EQ(data.inputs(1, 1), 5.0f);
+  ASSERT_EQ(data.targets.cols(), 1);
+  EXPECT_EQ(data.targets(0, 0), 3.0f);
+  EXPECT_EQ(data.targets(1, 0), 6.0f);
+  EXPECT_TRUE(data.class_names.empty());
+}
+
+TEST(CsvDataset, FillsSourceAndLines) {
+  const Dataset data = dataset_from("x,y\n\n1,2\n3,4\n");
+  EXPECT_EQ(data.source, "test.csv");
+  EXPECT_THAT(data.source_lines, ElementsAre(3, 4));
+}
+
+TEST(CsvDataset, TargetByName) {
+  const Dataset data = dataset_from("y,x1,x2\n1,2,3\n", target_option("y"));
+  EXPECT_THAT(data.input_names, ElementsAre("x1", "x2"));
+  EXPECT_EQ(data.targets(0, 0), 1.0f);
+  EXPECT_EQ(data.inputs(0, 0), 2.0f);
+}
+
+TEST(CsvDataset, TargetByIndex) {
+  const Dataset data = dataset_from("a,b,c\n1,2,3\n", target_option("2"));
+  EXPECT_THAT(data.target_names, ElementsAre("b"));
+  EXPECT_THAT(data.input_names, ElementsAre("a", "c"));
+  EXPECT_EQ(data.targets(0, 0), 2.0f);
+}
+
+TEST(CsvDataset, DropsColumns) {
+  const Dataset data = dataset_from("id,name,x,y\n1,ann,2,3\n", drop_option({"id", "2"}));
+  EXPECT_THAT(data.input_names, ElementsAre("x"));
+  EXPECT_EQ(data.inputs.cols(), 1);
+  EXPECT_EQ(data.inputs(0, 0), 2.0f);
+}
+
+TEST(CsvDataset, SpacesAroundNumbers) {
+  const Dataset data = dataset_from("x,y\n  1.5 ,\t2 \n");
+  EXPECT_EQ(data.inputs(0, 0), 1.5f);
+  EXPECT_EQ(data.targets(0, 0), 2.0f);
+}
+
+TEST(CsvDataset, QuotedNumbers) {
+  const Dataset data = dataset_from("x,y\n\"1.5\",\" 2\"\n");
+  EXPECT_EQ(data.inputs(0, 0), 1.5f);
+  EXPECT_EQ(data.targets(0, 0), 2.0f);
+}
+
+TEST(CsvDataset, WithoutTarget) {
+  const Dataset data = dataset_from("a,b\n1,2\n3,4\n5,6\n", no_target_option());
+  EXPECT_THAT(data.input_names, ElementsAre("a", "b"));
+  EXPECT_TRUE(data.target_names.empty());
+  EXPECT_EQ(data.inputs.rows(), 3);
+  EXPECT_EQ(data.targets.rows(), 3);
+  EXPECT_EQ(data.targets.cols(), 0);
+}
+
+TEST(CsvDataset, WithoutTargetKeepsTextCheck) {
+  const Error error = error_from([] { dataset_from("a,b\n1,2\n3,cat\n", no_target_option()); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("'cat'"));
+}
+
+TEST(CsvDataset, TextTargetMeansClassification) {
+  const Dataset data = dataset_from("x,kind\n1,dog\n2,cat\n3,dog\n4,ant\n");
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_THAT(data.class_names, ElementsAre("ant", "cat", "dog"));
+  ASSERT_EQ(data.targets.cols(), 1);
+  EXPECT_EQ(data.targets(0, 0), 2.0f);
+  EXPECT_EQ(data.targets(1, 0), 1.0f);
+  EXPECT_EQ(data.targets(2, 0), 2.0f);
+  EXPECT_EQ(data.targets(3, 0), 0.0f);
+}
+
+TEST(CsvDataset, ClassNamesSortByByteOrder) {
+  const Dataset data = dataset_from("x,kind\n1,b\n2,B\n3,a\n4,10\n");
+  EXPECT_THAT(data.class_names, ElementsAre("10", "B", "a", "b"));
+}
+
+TEST(CsvDataset, NumericClassNamesSortNumerically) {
+  const Dataset data = dataset_from("x,digit\n1,10\n2,9\n3,-1\n4,9\n", task_option(Task::classification));
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_THAT(data.class_names, ElementsAre("-1", "9", "10"));
+  EXPECT_EQ(data.targets(0, 0), 2.0f);
+  EXPECT_EQ(data.targets(1, 0), 1.0f);
+  EXPECT_EQ(data.targets(2, 0), 0.0f);
+  EXPECT_EQ(data.targets(3, 0), 1.0f);
+}
+
+TEST(CsvDataset, NumericTargetDefaultsToRegression) {
+  const Dataset data = dataset_from("x,digit\n1,0\n2,1\n");
+  EXPECT_EQ(data.task, Task::regression);
+}
+
+TEST(CsvDataset, TaskNames) {
+  EXPECT_STREQ(to_string(Task::regression), "regression");
+  EXPECT_STREQ(to_string(Task::classification), "classification");
+}
+
+// ---- Conversion errors ----
+
+TEST(CsvDataset, EmptyInputCell) {
+  const Error error = error_from([] { dataset_from("a,b,y\n1,2,3\n4,,6\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_EQ(error.where().column, 3);
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("empty cell in input column 'b'"));
+  EXPECT_THAT(error.what(), HasSubstr("fill in a value"));
+  EXPECT_THAT(error.what(), HasSubstr("--drop"));
+}
+
+TEST(CsvDataset, TextInputCell) {
+  const Error error = error_from([] { dataset_from("a,b,y\n1,2,3\n4,12abc,6\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("cannot parse '12abc' as a number in input column 'b'"));
+  EXPECT_THAT(error.what(), HasSubstr("fix the cell"));
+}
+
+TEST(CsvDataset, CommaDecimalInputCell) {
+  const Error error = error_from([] { dataset_from("a;y\n1,5;3\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:2:1"));
+  EXPECT_THAT(error.what(), HasSubstr("'1,5'"));
+}
+
+TEST(CsvDataset, NanInputCell) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\nNaN,3\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:1"));
+  EXPECT_THAT(error.what(), HasSubstr("'NaN' in input column 'a' is not a finite number"));
+  EXPECT_THAT(error.what(), HasSubstr("replace it"));
+}
+
+TEST(CsvDataset, HugeInputCell) {
+  const Error error = error_from([] { dataset_from("a,y\n1e39,2\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("'1e39'"));
+  EXPECT_THAT(error.what(), HasSubstr("float range"));
+}
+
+TEST(CsvDataset, InfinityTargetCell) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\n2,-inf\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("'-inf' in target column 'y' is not a finite number"));
+}
+
+TEST(CsvDataset, NanTargetCell) {
+  const Error error = error_from([] { dataset_from("a,y\n1,nan\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:2:3"));
+  EXPECT_THAT(error.what(), HasSubstr("target column 'y'"));
+}
+
+TEST(CsvDataset, EmptyRegressionTargetCell) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\n3,\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("empty cell in target column 'y'"));
+  EXPECT_THAT(error.what(), HasSubstr("remove the row"));
+}
+
+TEST(CsvDataset, EmptyClassTargetCell) {
+  const Error error = error_from([] { dataset_from("a,y\n1,cat\n3, \n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("empty cell in target column 'y'"));
+  EXPECT_THAT(error.what(), HasSubstr("fill in the class"));
+}
+
+TEST(CsvDataset, TextTargetWithRegressionTask) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\n3,cat\n", task_option(Task::regression)); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:3:3"));
+  EXPECT_THAT(error.what(), HasSubstr("cannot parse 'cat' as a number in target column 'y'"));
+  EXPECT_THAT(error.what(), HasSubstr("--task classification"));
+}
+
+TEST(CsvDataset, UnknownTarget) {
+  const Error error = error_from([] { dataset_from("a,b\n1,2\n", target_option("price")); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv"));
+  EXPECT_THAT(error.what(), HasSubstr("target column 'price' not found"));
+  EXPECT_THAT(error.what(), HasSubstr("'a', 'b'"));
+}
+
+TEST(CsvDataset, UnknownDropColumn) {
+  const Error error = error_from([] { dataset_from("a,b,c\n1,2,3\n", drop_option({"z"})); });
+  EXPECT_THAT(error.what(), HasSubstr("drop column 'z' not found"));
+  EXPECT_THAT(error.what(), HasSubstr("'a', 'b', 'c'"));
+}
+
+TEST(CsvDataset, TargetAlsoDropped) {
+  DatasetOptions options = target_option("b");
+  options.drop = {"2"};
+  const Error error = error_from([&] { dataset_from("a,b,c\n1,2,3\n", options); });
+  EXPECT_THAT(error.what(), HasSubstr("column 'b' is both the target and in the list of dropped columns"));
+  EXPECT_THAT(error.what(), HasSubstr("remove it from --drop"));
+  EXPECT_THAT(error.what(), HasSubstr("--target"));
+}
+
+TEST(CsvDataset, NoInputColumnsLeft) {
+  const Error error = error_from([] { dataset_from("a,b\n1,2\n", drop_option({"a"})); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv"));
+  EXPECT_THAT(error.what(), HasSubstr("no input columns are left"));
+  EXPECT_THAT(error.what(), HasSubstr("drop fewer columns"));
+}
+
+TEST(CsvDataset, SingleColumnHasNoInputs) {
+  const Error error = error_from([] { dataset_from("y\n1\n2\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("no input columns are left"));
+}
+
+// Parses about 10 MB of numbers. The time limit only catches work that grows faster than the
+// file, and is generous so that sanitizer builds pass too.
+TEST(CsvDataset, LargeFileParsesQuickly) {
+  std::string text = "a,b,c,d,e,f,g,h,y\n";
+  std::string row;
+  for (int i = 0; text.size() < 10'000'000; ++i) {
+    row.clear();
+    for (int c = 0; c < 8; ++c) row += std::to_string(i % 1000) + "." + std::to_string((i * 7 + c) % 100000) + ",";
+    row += std::to_string(i % 10) + "\n";
+    text += row;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Dataset data = dataset_from(text);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GT(data.rows(), 80'000);
+  EXPECT_EQ(data.inputs.cols(), 8);
+  EXPECT_LT(seconds, 30.0);
+  RecordProperty("parse_seconds", std::to_string(seconds));
+}
+
+}  // namespace
+}  // namespace protean
