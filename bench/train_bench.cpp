@@ -75,7 +75,7 @@ const std::filesystem::path kFashionDirectory = "/usr/share/datasets/fashion-mni
 protean::Dataset load_fashion(const std::string& prefix) {
   protean::Dataset data = protean::read_idx_dataset(kFashionDirectory / (prefix + "-images-idx3-ubyte.gz"),
                                                     kFashionDirectory / (prefix + "-labels-idx1-ubyte.gz"));
-  // Pixels come as 0..255; the reference divides by 255.
+  // Pixels come as 0..255, and torch_reference.py divides them by 255 too.
   for (Index i = 0; i < data.inputs.size(); ++i) data.inputs.data()[i] /= 255.0f;
   return data;
 }
@@ -158,15 +158,16 @@ int run_task(const TaskSpec& spec, int threads, int epochs) {
   }
   const double samples_per_second = seconds > 0.0 ? seen / seconds : 0.0;
   const double final_loss = result.history.empty() ? 0.0 : result.history.back().train_loss;
-  std::printf("protean task=%s threads=%d epochs=%d samples_per_s=%.0f seconds=%.3f loss=%.5f gflops=%.2f",
+  std::printf("protean task=%s threads=%d epochs=%d samples_per_s=%.0f seconds=%.3f loss=%.5f gflops=%.2f blas=%s",
               std::string(spec.name).c_str(), threads, epochs, samples_per_second, seconds, final_loss,
-              samples_per_second * flop_per_sample(spec) / 1e9);
+              samples_per_second * flop_per_sample(spec) / 1e9, openblas_get_corename());
   if (spec.classification) std::printf(" test_acc=%.4f", test_accuracy(network, test));
   std::printf("\n");
   return 0;
 }
 
-// Best sustained cblas_sgemm rate over square products of sizes 256..2048.
+// Best sustained cblas_sgemm rate over square products of sizes 256..2048. This calls OpenBLAS
+// directly, without the CPU backend, so it uses the kernels OpenBLAS picks (or OPENBLAS_CORETYPE).
 int run_peak(int threads) {
   openblas_set_num_threads(threads);
   double best = 0.0;
@@ -189,12 +190,12 @@ int run_peak(int threads) {
     std::fprintf(stderr, "peak threads=%d n=%d gflops=%.1f\n", threads, n, gflops);
     best = std::max(best, gflops);
   }
-  std::printf("peak threads=%d gflops=%.2f\n", threads, best);
+  std::printf("peak threads=%d gflops=%.2f blas=%s\n", threads, best, openblas_get_corename());
   return 0;
 }
 
 // Median over 25 rounds of the mean time of 20000 single-row forward passes through the curve
-// network (1-64-64-1), as a caller predicting one sample at a time sees it.
+// network (1-64-64-1): the latency of a caller that predicts one sample at a time.
 int run_predict(int threads) {
   protean::cpu_backend().set_threads(threads);
   protean::Network network(1);

@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cassert>
+#include <type_traits>
 
 #include "protean/kernels/backend.hpp"
 
@@ -58,9 +59,12 @@ void bias_activation(Activation activation, ConstMatrixView b, MatrixView y) {
   });
 }
 
-// dy = dy ⊙ act'(y), reading the derivative from the output.
-void activation_backward(Activation activation, ConstMatrixView y, MatrixView dy) {
-  if (activation == Activation::identity) return;
+// dz = dy ⊙ act'(y) written over dy, reading the derivative from the output, and db = column
+// sums of dz, in one pass over dy. Rows are summed in order, so db does not depend on the thread
+// count.
+void activation_and_bias_backward(Activation activation, ConstMatrixView y, MatrixView dy, MatrixView db) {
+  float* bias_grad = db.data();
+  std::fill(bias_grad, bias_grad + db.cols(), 0.0f);
   with_activation(activation, [&](auto act) {
     using Act = decltype(act);
     static_assert(Act::kDerivativeFromOutput, "this kernel reads the derivative from the output");
@@ -68,7 +72,11 @@ void activation_backward(Activation activation, ConstMatrixView y, MatrixView dy
       const float* out = y.row(r);
       float* grad = dy.row(r);
 #pragma omp simd
-      for (Index c = 0; c < y.cols(); ++c) grad[c] *= Act::derivative(0.0f, out[c]);
+      for (Index c = 0; c < y.cols(); ++c) {
+        const float dz = std::is_same_v<Act, act::Identity> ? grad[c] : grad[c] * Act::derivative(0.0f, out[c]);
+        grad[c] = dz;
+        bias_grad[c] += dz;
+      }
     }
   });
 }
@@ -111,13 +119,8 @@ class CpuBackend final : public Backend {
 
   void dense_backward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView y,
                       MatrixView dy, MatrixView dw, MatrixView db, MatrixView dx) override {
-    activation_backward(activation, y, dy);
+    activation_and_bias_backward(activation, y, dy, db);
     gemm(Transpose::yes, Transpose::no, 1.0f, x, dy, 0.0f, dw);
-    // Column sums in a fixed row order, so the result does not depend on the thread count.
-    auto bias_grad = as_array(db).row(0);
-    bias_grad.setZero();
-    const auto grad = as_array(ConstMatrixView(dy));
-    for (Index r = 0; r < dy.rows(); ++r) bias_grad += grad.row(r);
     if (dx.rows() > 0) gemm(Transpose::no, Transpose::yes, 1.0f, dy, w, 0.0f, dx);
   }
 
