@@ -254,7 +254,7 @@ Dataset read_idx_dataset(const std::filesystem::path& images, const std::filesys
 
   Dataset data;
   data.task = Task::classification;
-  data.source = label_name;
+  data.source = image_name;
   data.inputs = Matrix::zeros(static_cast<Index>(count), static_cast<Index>(width));
   const std::uint8_t* pixel = image_array.values.data();
   float* out = data.inputs.data();

@@ -232,7 +232,7 @@ TEST(IdxDataset, ImagesAndLabels) {
   EXPECT_THAT(data.class_names, ElementsAre("0", "1", "2", "3", "4"));
   EXPECT_THAT(data.input_names, ElementsAre("pixel_0", "pixel_1", "pixel_2", "pixel_3"));
   EXPECT_THAT(data.target_names, ElementsAre("label"));
-  EXPECT_EQ(data.source, labels.string());
+  EXPECT_EQ(data.source, images.string());
   EXPECT_TRUE(data.source_lines.empty());
 }
 

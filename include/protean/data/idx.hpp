@@ -27,7 +27,7 @@ IdxArray read_idx(const std::filesystem::path& path);
 
 // Reads an images file (N×rows×cols) and a labels file (N) into a classification dataset:
 // inputs are the pixels as floats 0..255, one row per image; class names "0".."9" (or up to the
-// largest label). An images file of N×K values gives K inputs per row. `source` is the labels
+// largest label). An images file of N×K values gives K inputs per row. `source` is the images
 // file and `source_lines` stays empty. Errors: mismatched counts, wrong dimensions, no images.
 Dataset read_idx_dataset(const std::filesystem::path& images, const std::filesystem::path& labels);
 
