@@ -37,6 +37,7 @@ struct FitCommandOptions {
   double validation = 0.1;
   std::uint64_t seed = 0;
   int threads = 1;
+  bool diagnostics = false;
   std::string output = "model.safetensors";
   std::string report;  // folder for the report; empty: none
 };
@@ -95,6 +96,7 @@ void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
   fit_options.validation_fraction = options.validation;
   fit_options.seed = options.seed;
   fit_options.threads = options.threads;
+  fit_options.diagnostics = options.diagnostics;
 
   // Read everything before training, so that a bad test file fails in seconds, not after it.
   const Dataset data = read_data(options.data, options.data_options.labels, options);
@@ -190,6 +192,8 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   command->add_option("-s,--seed", options->seed, "Random seed: the same seed, data and threads give the same model")
       ->capture_default_str();
+  command->add_flag("--diagnostics", options->diagnostics,
+                    "Record each layer's weight-gradient norm per epoch; printed with the progress and drawn by --report");
   command->add_option("-j,--threads", options->threads, "Threads for matrix products")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();

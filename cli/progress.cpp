@@ -89,6 +89,10 @@ bool ProgressPrinter::on_epoch_end(const EpochStats& stats) {
   if (std::isfinite(stats.validation_loss)) line += fmt::format("  val_loss {:.5g}", stats.validation_loss);
   const std::string metrics = stats.validation_metrics.to_string();
   if (!metrics.empty()) line += "  val " + metrics;
+  if (!stats.gradient_norms.empty()) {
+    line += "  grad";
+    for (const double norm : stats.gradient_norms) line += fmt::format(" {:.2e}", norm);
+  }
   line += fmt::format("  {} samples/s  ETA {}", format_rate(stats.samples_per_second),
                       format_duration(seconds_left(stats.epoch, batches_)));
   std::fputs(line.c_str(), out_);

@@ -116,6 +116,7 @@ FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* 
   train_options.seed = options.seed;
   train_options.schedule = options.schedule;
   train_options.restore_best = true;
+  train_options.record_gradient_norms = options.diagnostics;
 
   // Validation metrics are reported in the targets' own units.
   Validation validation;

@@ -13,6 +13,9 @@ std::uint64_t splitmix64(std::uint64_t& x) {
   return z ^ (z >> 31);
 }
 
+// GCC and Clang provide 128-bit integers as an extension; __extension__ keeps -Wpedantic quiet.
+__extension__ typedef unsigned __int128 Uint128;
+
 std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 }  // namespace
@@ -36,12 +39,12 @@ std::uint64_t Rng::next_u64() {
 std::uint64_t Rng::uniform_index(std::uint64_t bound) {
   // Multiply-shift with rejection of the short first interval (Lemire, "Fast Random Integer
   // Generation in an Interval", 2019).
-  unsigned __int128 product = static_cast<unsigned __int128>(next_u64()) * bound;
+  Uint128 product = static_cast<Uint128>(next_u64()) * bound;
   auto low = static_cast<std::uint64_t>(product);
   if (low < bound) {
     const std::uint64_t threshold = -bound % bound;
     while (low < threshold) {
-      product = static_cast<unsigned __int128>(next_u64()) * bound;
+      product = static_cast<Uint128>(next_u64()) * bound;
       low = static_cast<std::uint64_t>(product);
     }
   }

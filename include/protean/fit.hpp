@@ -28,6 +28,7 @@ struct FitOptions {
   double validation_fraction = 0.1;       // share of rows held out to pick the best epoch
   std::uint64_t seed = 0;
   int threads = 1;
+  bool diagnostics = false;               // record per-layer gradient norms every epoch
 };
 
 struct FitResult {

@@ -230,6 +230,43 @@ std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model
   return figure;
 }
 
+std::optional<GnuplotFigure> gradient_norm_figure(const TrainResult& history) {
+  const std::size_t layers = history.gradient_norm_names.size();
+  if (layers == 0 || history.history.empty()) return std::nullopt;
+  GnuplotFigure figure;
+  figure.name = "gradient_norms";
+  figure.title = "Weight-gradient norm per layer";
+  const auto positive = [](double v) { return std::isfinite(v) && v > 0.0 ? v : std::numeric_limits<double>::quiet_NaN(); };
+  bool any = false;
+  for (const EpochStats& stats : history.history) {
+    if (stats.gradient_norms.size() != layers) return std::nullopt;
+    figure.data += fmt::format("{}", stats.epoch);
+    for (const double norm : stats.gradient_norms) {
+      any = any || std::isfinite(positive(norm));
+      figure.data += fmt::format(" {}", data_number(positive(norm)));
+    }
+    figure.data += "\n";
+  }
+  if (!any) return std::nullopt;
+
+  std::string& c = figure.commands;
+  c += fmt::format("set title {}\n", gnuplot_string(figure.title));
+  c += "set xlabel 'epoch'\n";
+  c += "set ylabel 'L2 norm of the weight gradient (mean over batches, log scale)'\n";
+  c += "set logscale y\nset format y '%g'\nset key outside right top\n";
+  const char* style = history.history.size() <= 30 ? "linespoints pt 7 ps 0.5" : "lines";
+  std::vector<std::string> curves;
+  for (std::size_t k = 0; k < layers; ++k) {
+    // The name is "<layer>.weight"; show it as "layer <n>" counted from 1, the input side.
+    const std::string& name = history.gradient_norm_names[k];
+    const std::string layer = name.substr(0, name.find('.'));
+    curves.push_back(fmt::format("'gradient_norms.dat' using 1:{} with {} lw 2 title {}", k + 2, style,
+                                 gnuplot_string(fmt::format("layer {}", std::stoi(layer) + 1))));
+  }
+  c += "plot " + fmt::format("{}", fmt::join(curves, ", \\\n     ")) + "\n";
+  return figure;
+}
+
 GnuplotFigure fit_curve_figure(const std::string& name, Model& model, const Dataset& data, Index target) {
   const std::string& target_name = model.target_names.at(static_cast<std::size_t>(target));
   const std::vector<float> xs = column_values(data.inputs, 0);

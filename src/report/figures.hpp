@@ -25,6 +25,9 @@ struct TargetColumn {
 // Returns nothing when no epoch has a positive loss to draw on a log scale.
 std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model& model);
 
+// Per-layer weight-gradient norms per epoch (log scale); nothing when none were recorded.
+std::optional<GnuplotFigure> gradient_norm_figure(const TrainResult& history);
+
 GnuplotFigure fit_curve_figure(const std::string& name, Model& model, const Dataset& data, Index target);
 
 GnuplotFigure units_figure(const std::string& name, const Model& model, const Decomposition& parts, const Dataset* data,

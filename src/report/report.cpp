@@ -236,6 +236,9 @@ ReportResult write_report(Model& model, const Dataset& data, const TrainResult* 
   } else {
     result.notes.push_back("Loss per epoch: no epoch has a positive finite loss to draw on a log scale.");
   }
+  if (history != nullptr) {
+    if (auto norms = report_detail::gradient_norm_figure(*history)) figures.push_back(std::move(*norms));
+  }
 
   if (model.task == Task::regression) {
     const Matrix predicted = model.predict(data.inputs);

@@ -38,6 +38,25 @@ struct Snapshot {
   }
 };
 
+// Indices of the parameters whose gradient norms are recorded: every layer's weights.
+std::vector<std::size_t> weight_parameters(const std::vector<Parameter>& parameters) {
+  std::vector<std::size_t> indices;
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const std::string& name = parameters[i].name;
+    if (name.size() >= 7 && name.compare(name.size() - 7, 7, ".weight") == 0) indices.push_back(i);
+  }
+  return indices;
+}
+
+double l2_norm(ConstMatrixView m) {
+  double sum = 0.0;
+  for (Index r = 0; r < m.rows(); ++r) {
+    const float* row = m.row(r);
+    for (Index c = 0; c < m.cols(); ++c) sum += static_cast<double>(row[c]) * row[c];
+  }
+  return std::sqrt(sum);
+}
+
 }  // namespace
 
 double evaluate_loss(Network& network, const Loss& loss, ConstMatrixView inputs, ConstMatrixView targets,
@@ -69,6 +88,9 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
   double best_loss = std::numeric_limits<double>::infinity();
 
   TrainResult result;
+  const std::vector<std::size_t> tracked = options.record_gradient_norms ? weight_parameters(parameters) : std::vector<std::size_t>{};
+  for (const std::size_t i : tracked) result.gradient_norm_names.push_back(parameters[i].name);
+  std::vector<double> norm_sums(tracked.size());
   if (observer) observer->on_train_begin(options.epochs, batches);
   const auto start = Clock::now();
 
@@ -82,6 +104,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
     const auto epoch_start = Clock::now();
     double loss_sum = 0.0;
     Index seen = 0;
+    std::fill(norm_sums.begin(), norm_sums.end(), 0.0);
     for (Index b = 0; b < batches; ++b) {
       const Index begin = b * batch_size;
       const Index count = std::min(batch_size, n - begin);
@@ -94,6 +117,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
       d_output.resize(output.rows(), output.cols());
       const double batch_loss = loss.forward_backward(output, batch_y, d_output);
       network.backward(d_output);
+      for (std::size_t k = 0; k < tracked.size(); ++k) norm_sums[k] += l2_norm(parameters[tracked[k]].grad);
       optimizer.step(parameters);
 
       loss_sum += batch_loss * static_cast<double>(count);
@@ -107,6 +131,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
     stats.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
     stats.samples_per_second = stats.seconds > 0.0 ? static_cast<double>(seen) / stats.seconds : 0.0;
     stats.learning_rate = optimizer.learning_rate();
+    for (const double sum : norm_sums) stats.gradient_norms.push_back(batches > 0 ? sum / static_cast<double>(batches) : 0.0);
     double tracked_loss = stats.train_loss;
     if (validation != nullptr && validation->inputs.rows() > 0) {
       stats.validation_loss = evaluate_loss(network, loss, validation->inputs, validation->targets);

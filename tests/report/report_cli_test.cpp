@@ -35,6 +35,21 @@ TEST(ReportCli, FitWithReportWritesModelAndReport) {
   }
 }
 
+TEST(ReportCli, DiagnosticsDrawGradientNorms) {
+  if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  TemporaryFolder folder("protean_report_cli_gradients");
+  report_test::write_file(folder.path() / "wave.csv", report_test::wave_csv(120));
+  const auto result = report_test::run_command(
+      folder.path(), kCli + " fit wave.csv --hidden 6,6,6 -a sigmoid -e 5 --diagnostics -o wave.safetensors --report report");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find(" grad "), std::string::npos) << result.output;
+  const fs::path svg = folder.path() / "report" / "gradient_norms.svg";
+  ASSERT_TRUE(fs::exists(svg));
+  const std::string text = report_test::read_file(svg);
+  EXPECT_NE(text.find("Weight-gradient norm per layer"), std::string::npos);
+  EXPECT_NE(text.find("layer 4"), std::string::npos);
+}
+
 TEST(ReportCli, ReportCommandUsesColumnNames) {
   if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
   TemporaryFolder folder("protean_report_cli_report");

@@ -164,5 +164,36 @@ TEST(Train, CosineScheduleDecaysToOnePercent) {
   EXPECT_EQ(adam.learning_rate(), 0.1f);
 }
 
+TEST(Train, RecordsGradientNormPerLayer) {
+  LineData data(32);
+  Network net(1);
+  net.add_dense(8, Activation::sigmoid).add_dense(8, Activation::sigmoid).add_dense(1);
+  net.initialize(2);
+  Adam adam;
+  TrainOptions options;
+  options.epochs = 3;
+  options.batch_size = 8;
+  options.record_gradient_norms = true;
+  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options);
+  ASSERT_EQ(result.gradient_norm_names.size(), 3u);
+  EXPECT_EQ(result.gradient_norm_names[0], "0.weight");
+  EXPECT_EQ(result.gradient_norm_names[2], "2.weight");
+  for (const auto& epoch : result.history) {
+    ASSERT_EQ(epoch.gradient_norms.size(), 3u);
+    for (const double norm : epoch.gradient_norms) EXPECT_GT(norm, 0.0);
+  }
+}
+
+TEST(Train, GradientNormsOffByDefault) {
+  LineData data(8);
+  Network net = line_network();
+  Adam adam;
+  TrainOptions options;
+  options.epochs = 1;
+  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options);
+  EXPECT_TRUE(result.gradient_norm_names.empty());
+  EXPECT_TRUE(result.history.front().gradient_norms.empty());
+}
+
 }  // namespace
 }  // namespace protean

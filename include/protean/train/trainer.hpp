@@ -36,6 +36,9 @@ struct TrainOptions {
   // At the end, put back the weights of the epoch with the lowest validation loss (the lowest
   // training loss when there is no validation data).
   bool restore_best = false;
+  // Record the L2 norm of every layer's weight gradient, averaged over each epoch's batches
+  // (EpochStats::gradient_norms). Costs one pass over the gradients per step.
+  bool record_gradient_norms = false;
 };
 
 // Held-out rows scored after every epoch. `metrics` turns the network's outputs on these rows
@@ -54,6 +57,10 @@ struct EpochStats {
   double learning_rate = 0.0;
   double seconds = 0.0;  // wall time of this epoch's training steps, validation excluded
   double samples_per_second = 0.0;
+  // With TrainOptions::record_gradient_norms: one entry per weight parameter, in the order of
+  // TrainResult::gradient_norm_names. Norms that shrink towards the first layer show vanishing
+  // gradients; norms that grow by orders of magnitude show exploding ones.
+  std::vector<double> gradient_norms;
 };
 
 // Receives progress. The library never prints; the CLI's progress bar is one of these.
@@ -71,6 +78,7 @@ struct TrainResult {
   int best_epoch = 0;  // epoch whose weights the network holds at the end (the last one without validation)
   bool stopped_early = false;
   double seconds = 0.0;
+  std::vector<std::string> gradient_norm_names;  // e.g. "0.weight", one per EpochStats::gradient_norms entry
 };
 
 TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, ConstMatrixView inputs,
