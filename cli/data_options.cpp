@@ -6,7 +6,7 @@ namespace protean::cli {
 
 void add_data_options(CLI::App& command, DataOptions& options, bool with_labels) {
   command.add_option("--delimiter", options.delimiter, "CSV field delimiter: ',', ';' or 'tab' (default: detected)")
-      ->check(CLI::IsMember({",", ";", "tab", "\t"}));
+      ->check(CLI::IsMember({",", ";", "tab"}));
   auto* header = command.add_flag("--header", options.header, "The first CSV line is a header (default: detected)");
   command.add_flag("--no-header", options.no_header, "The first CSV line is data (default: detected)")->excludes(header);
   if (with_labels) {

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "protean/data/idx.hpp"
 #include "protean/error.hpp"
 #include "protean/fit.hpp"
+#include "protean/io/atomic_file.hpp"
 #include "protean/io/model_file.hpp"
 #include "protean/report/report.hpp"
 
@@ -98,7 +100,9 @@ void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
   fit_options.threads = options.threads;
   fit_options.diagnostics = options.diagnostics;
 
-  // Read everything before training, so that a bad test file fails in seconds, not after it.
+  // Check the output path and read everything before training, so that a bad path or test file
+  // fails in seconds, not after a long run.
+  check_output_path(options.output, {options.data, options.data_options.labels, options.test, options.test_labels});
   const Dataset data = read_data(options.data, options.data_options.labels, options);
   std::unique_ptr<Dataset> test;
   if (!options.test.empty()) {
@@ -106,6 +110,12 @@ void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
       throw Error(Location{options.test}, "a test images file needs its labels file", "add --test-labels");
     }
     test = std::make_unique<Dataset>(read_data(options.test, options.test_labels, options));
+    if (test->inputs.cols() != data.inputs.cols() || test->task != data.task) {
+      throw Error(Location{test->source},
+                  fmt::format("the test data has {} input columns ({}) but the training data has {} ({})", test->inputs.cols(),
+                              to_string(test->task), data.inputs.cols(), to_string(data.task)),
+                  "give test data with the same columns as the training data");
+    }
   }
 
   if (!global.quiet) {
@@ -162,7 +172,10 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("--test", options->test, "Data to score after training (same format as DATA); not used for training");
   command->add_option("--test-labels", options->test_labels, "IDX labels file for --test");
   command->add_option("-t,--target", options->target, "Target column: a name or a 1-based index (default: the last column)");
-  command->add_option("--drop", options->drop, "Columns to ignore, by name or 1-based index (repeatable)");
+  command->add_option("--drop", options->drop, "Columns to ignore, by name or 1-based index; repeat it or separate with commas")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
   command->add_option("--task", options->task,
                       "regression or classification (default: classification when the target holds text)")
       ->check(CLI::IsMember({"regression", "classification"}));
@@ -176,7 +189,14 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"adam", "sgd"}))
       ->capture_default_str();
   command->add_option("--lr", options->learning_rate, "Learning rate (default: 0.001 for adam, 0.01 for sgd)")
-      ->check(CLI::PositiveNumber);
+      ->check([](const std::string& text) {
+        try {
+          const double rate = std::stod(text);
+          if (rate > 0 && std::isfinite(rate)) return std::string();
+        } catch (const std::exception&) {
+        }
+        return "invalid learning rate '" + text + "': give a positive number such as 0.001";
+      });
   command->add_option("-e,--epochs", options->epochs,
                       "Passes over the training rows (default: from the data size, about 60000 steps, 10 to 2000 epochs, at most 5 million rows visited)")
       ->check(CLI::Range(1, 1'000'000));

@@ -35,6 +35,9 @@ std::string csv_field(const std::string& text) {
 }
 
 void run_predict(const PredictOptions& options) {
+  if (!options.output.empty() && options.output != "-") {
+    check_output_path(options.output, {options.model, options.data, options.data_options.labels});
+  }
   Model model = load_model(options.model);
   Dataset data;
   if (!options.data_options.labels.empty()) {

@@ -143,7 +143,7 @@ FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* 
   nlohmann::json summary;
   summary["recipe"] = result.recipe;
   summary["optimizer"] = optimizer->name();
-  summary["learning_rate"] = rate;
+  summary["learning_rate"] = std::stod(fmt::format("{:g}", rate));  // 0.001, not float noise
   summary["batch_size"] = train_options.batch_size;
   summary["epochs_run"] = result.training.history.size();
   summary["best_epoch"] = result.training.best_epoch;

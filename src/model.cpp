@@ -114,6 +114,17 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
     return data;
   }
 
+  if (table.has_header) {
+    std::vector<std::string> missing;
+    for (const auto& name : model.input_names) {
+      if (!has_column(name)) missing.push_back(name);
+    }
+    throw Error(Location{table.source},
+                fmt::format("the header lacks the model's input column{} {} (the file has: {})", missing.size() == 1 ? "" : "s",
+                            fmt::join(missing, ", "), fmt::join(names, ", ")),
+                fmt::format("name the columns {} as in training, or remove the header line to match columns by position",
+                            fmt::join(model.input_names, ", ")));
+  }
   const Index expected = model.input_width() + (with_targets ? 1 : 0);
   if (table.column_count() != expected) {
     throw Error(Location{table.source},

@@ -606,6 +606,28 @@ bool target_is_numeric(const CsvTable& table, Index target) {
   return true;
 }
 
+// A target column of numbers with a few text cells is far more often a data error than a set of
+// class labels, so automatic task detection stops there instead of training a classifier with
+// one class per distinct number. Throws when numbers fill more than half the column.
+void reject_stray_target_text(const CsvTable& table, Index target) {
+  Index numbers = 0;
+  Index first_text = -1;
+  for (Index r = 0; r < table.row_count(); ++r) {
+    const std::string& cell = table.rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(target)];
+    if (is_number(cell)) {
+      ++numbers;
+    } else if (has_text(cell) && first_text < 0) {
+      first_text = r;
+    }
+  }
+  if (first_text < 0 || 2 * numbers <= table.row_count()) return;
+  const std::string& name = table.column_names[static_cast<std::size_t>(target)];
+  throw Error(table.location(first_text, target),
+              fmt::format("target column '{}' holds numbers except {}", name,
+                          quote_value(table.rows[static_cast<std::size_t>(first_text)][static_cast<std::size_t>(target)])),
+              "fix that cell, or pass --task classification if the column holds class labels");
+}
+
 // Sorts class names numerically when every name is a number (so "10" follows "9"), else by
 // byte order. Equal numbers written differently ("1" and "1.0") stay distinct classes.
 void sort_class_names(std::vector<std::string>& names) {
@@ -683,6 +705,7 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   }
 
   data.target_names = {table.column_names[static_cast<std::size_t>(roles.target)]};
+  if (!options.task) reject_stray_target_text(table, roles.target);
   data.task = options.task.value_or(target_is_numeric(table, roles.target) ? Task::regression : Task::classification);
   if (data.task == Task::classification) {
     fill_class_targets(table, roles.target, data);

@@ -57,7 +57,29 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     const int saved = errno;
     ::unlink(temporary.c_str());
+    if (saved == EISDIR) {
+      throw Error(Location{path.string()}, "cannot replace a folder with a file", "give a file name as the output path");
+    }
     fail(path, "replace", saved);
+  }
+}
+
+void check_output_path(const std::filesystem::path& output, const std::vector<std::filesystem::path>& inputs) {
+  namespace fs = std::filesystem;
+  std::error_code ignored;
+  if (fs::is_directory(output, ignored)) {
+    throw Error(Location{output.string()}, "the output path is a folder", "give a file name, for example " + (output / "model.safetensors").string());
+  }
+  const fs::path folder = output.has_parent_path() ? output.parent_path() : fs::path(".");
+  if (!fs::is_directory(folder, ignored)) {
+    throw Error(Location{output.string()}, fmt::format("the output folder '{}' does not exist", folder.string()),
+                "create it first or choose another output path");
+  }
+  for (const fs::path& input : inputs) {
+    if (!input.empty() && fs::exists(output, ignored) && fs::equivalent(output, input, ignored)) {
+      throw Error(Location{output.string()}, fmt::format("the output path is the input file '{}'; writing it would destroy that input", input.string()),
+                  "choose another output path with -o");
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 #include "protean/io/model_file.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -296,6 +297,10 @@ void save_model(const Model& model, const std::filesystem::path& path) {
 }
 
 Model load_model(const std::filesystem::path& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw Error(Location{path.string()}, "the model path is a folder", "give the model file written by 'protean fit'");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw Error(Location{path.string()}, std::filesystem::exists(path) ? "cannot read the model file" : "model file not found",
@@ -303,7 +308,17 @@ Model load_model(const std::filesystem::path& path) {
   }
   std::ostringstream content;
   content << in.rdbuf();
-  return deserialize_model(content.str(), path.string());
+  const std::string bytes = content.str();
+  // A model file starts with a binary length whose high bytes are zero; printable text there
+  // means the arguments were most likely swapped or a CSV file was given as the model.
+  const bool looks_like_text = bytes.size() >= 8 && std::all_of(bytes.begin(), bytes.begin() + 8, [](char c) {
+                                 return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c < 0x7f);
+                               });
+  if (looks_like_text) {
+    throw Error(Location{path.string()}, "this is a text file, not a model file",
+                "give the model first and the data second, e.g. 'protean predict model.safetensors data.csv'");
+  }
+  return deserialize_model(bytes, path.string());
 }
 
 }  // namespace protean

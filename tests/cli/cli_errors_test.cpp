@@ -54,6 +54,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"InfinityInTarget", "x,y\n1,2\n2,inf\n4,5\n", {"data.csv:3:3", "'inf'"}},
         BadInput{"RaggedRow", "x,y\n1,2\n3,4,5\n6,7\n", {"data.csv:3", "3 fields", "2"}},
         BadInput{"UnterminatedQuote", "x,y\n1,2\n\"3,4\n5,6\n", {"data.csv:3", "quote"}},
+        BadInput{"StrayTextInNumericTarget", "x,y\n1,2\n2,3\n3,oops\n4,5\n", {"data.csv:4:3", "'oops'", "--task classification"}},
         BadInput{"SingleSampleClass", "x,label\n1,a\n2,a\n3,b\n4,b\n5,b\n6,c\n", {"data.csv:7", "'c'"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -84,13 +85,73 @@ TEST(Cli, PredictByColumnNameIgnoresExtraColumns) {
 
 TEST(Cli, CorruptModelIsReported) {
   TempDir dir;
-  dir.write("bad.safetensors", "this is not a model file at all");
+  dir.write("bad.safetensors", std::string("\x20\x00\x00\x00\x00\x00\x00\x00{\"broken", 15));
   dir.write("new.csv", "1,2\n");
   const auto result = run_cli(dir.path(), "predict bad.safetensors new.csv -o out.csv");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("bad.safetensors"));
   EXPECT_THAT(result.err, HasSubstr("invalid model file"));
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
+}
+
+TEST(Cli, OutputOverInputIsRejected) {
+  TempDir dir;
+  const std::string csv = "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n";
+  dir.write("data.csv", csv);
+  const auto fit = run_cli(dir.path(), "fit data.csv -o data.csv --epochs 2");
+  EXPECT_EQ(fit.exit_code, 1);
+  EXPECT_THAT(fit.err, HasSubstr("is the input file"));
+  EXPECT_EQ(read_text(dir.path() / "data.csv"), csv);
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  const auto predict = run_cli(dir.path(), "predict m.safetensors data.csv -o data.csv");
+  EXPECT_EQ(predict.exit_code, 1);
+  EXPECT_EQ(read_text(dir.path() / "data.csv"), csv);
+}
+
+TEST(Cli, MissingOutputFolderFailsBeforeTraining) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
+  const auto result = run_cli(dir.path(), "fit data.csv -o nowhere/m.safetensors");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("'nowhere' does not exist"));
+  EXPECT_THAT(result.out, ::testing::Not(HasSubstr("epoch")));
+}
+
+TEST(Cli, TestDataWithOtherColumnsFailsBeforeTraining) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
+  dir.write("test.csv", "a,b,y\n1,2,3\n2,3,4\n");
+  const auto result = run_cli(dir.path(), "-q fit data.csv --test test.csv -o m.safetensors");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("test.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.safetensors"));
+}
+
+TEST(Cli, PredictRejectsHeaderWithoutModelNames) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  dir.write("new.csv", "u,v\n1,2\n");
+  const auto result = run_cli(dir.path(), "predict m.safetensors new.csv");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("lacks the model's input columns a, b"));
+}
+
+TEST(Cli, SwappedPredictArgumentsAreExplained) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n");
+  dir.write("m.safetensors", "x,y\n1,2\n");
+  const auto result = run_cli(dir.path(), "predict data.csv m.safetensors");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("text file, not a model file"));
+}
+
+TEST(Cli, DropTakesCommaListBeforeData) {
+  TempDir dir;
+  dir.write("data.csv", "id,note,x,y\n1,9,1,2\n2,8,2,3\n3,7,3,4\n4,6,4,5\n5,5,5,6\n6,4,6,7\n7,3,7,8\n8,2,8,9\n9,1,9,10\n10,0,10,11\n");
+  const auto result = run_cli(dir.path(), "fit --drop id,note data.csv -o m.safetensors --epochs 2");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("1 inputs"));
 }
 
 TEST(Cli, UnknownOptionIsUsageError) {

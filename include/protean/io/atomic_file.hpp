@@ -5,10 +5,16 @@
 
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 namespace protean {
 
 // Errors name the path and the system's reason, and remove the temporary file.
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+
+// Checks, before any long work, that `output` can be written: it is not a folder, its folder
+// exists, and it is none of `inputs` (writing it would destroy data the run reads).
+// Throws an Error naming the path and what to do.
+void check_output_path(const std::filesystem::path& output, const std::vector<std::filesystem::path>& inputs);
 
 }  // namespace protean
