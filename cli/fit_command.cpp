@@ -119,8 +119,9 @@ void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
   }
 
   if (!global.quiet) {
-    std::printf("data: %s, %lld rows, %lld inputs, %s", data.source.c_str(), static_cast<long long>(data.rows()),
-                static_cast<long long>(data.inputs.cols()), to_string(data.task));
+    std::printf("data: %s, %lld row%s, %lld input%s, %s", data.source.c_str(), static_cast<long long>(data.rows()),
+                data.rows() == 1 ? "" : "s", static_cast<long long>(data.inputs.cols()), data.inputs.cols() == 1 ? "" : "s",
+                to_string(data.task));
     if (data.task == Task::classification) std::printf(" with %lld classes", static_cast<long long>(data.class_count()));
     std::printf("\n");
     std::fflush(stdout);

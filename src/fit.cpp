@@ -65,7 +65,15 @@ FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* 
 
   // Split, then standardize with statistics of the training rows alone.
   Split split;
-  if (options.validation_fraction > 0.0) {
+  // With very few rows the fraction rounds to no held-out row at all; train on every row then,
+  // and say so, instead of failing on data that is merely small.
+  const bool too_small = std::llround(options.validation_fraction * static_cast<double>(data.rows())) < 1;
+  if (options.validation_fraction > 0.0 && too_small) {
+    result.warnings.push_back(fmt::format("{} rows are too few to hold out a validation fraction of {}; training on every row "
+                                          "and keeping the epoch with the lowest training loss",
+                                          data.rows(), options.validation_fraction));
+  }
+  if (options.validation_fraction > 0.0 && !too_small) {
     split = split_rows(data, options.validation_fraction, options.seed);
   } else {
     split.train.resize(static_cast<std::size_t>(data.rows()));

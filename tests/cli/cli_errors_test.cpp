@@ -151,7 +151,16 @@ TEST(Cli, DropTakesCommaListBeforeData) {
   dir.write("data.csv", "id,note,x,y\n1,9,1,2\n2,8,2,3\n3,7,3,4\n4,6,4,5\n5,5,5,6\n6,4,6,7\n7,3,7,8\n8,2,8,9\n9,1,9,10\n10,0,10,11\n");
   const auto result = run_cli(dir.path(), "fit --drop id,note data.csv -o m.safetensors --epochs 2");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_THAT(result.out, HasSubstr("1 inputs"));
+  EXPECT_THAT(result.out, HasSubstr("10 rows, 1 input, regression"));
+}
+
+TEST(Cli, TinyDataTrainsWithoutValidation) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n");
+  const auto result = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 3");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("4 rows are too few to hold out"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "m.safetensors"));
 }
 
 TEST(Cli, UnknownOptionIsUsageError) {
