@@ -83,10 +83,20 @@ def cpu_model():
     return "unknown"
 
 
-def measure_ceiling(bench, threads, coretype):
-    """Return the best cblas_sgemm GFLOP/s and the OpenBLAS kernels that reached it."""
-    fields = run_line([bench, "peak", str(threads)], threads, coretype)
-    return {"gflops": fields["gflops"], "blas": fields.get("blas", "unknown")}
+# The sgemm ceiling is measured this many times at the start of the run and again at the end, and
+# the best figure counts: on a shared machine a single measurement can fall 30% short.
+CEILING_REPEATS = 3
+
+
+def measure_ceiling(bench, threads, coretype, previous=None):
+    """Return the best cblas_sgemm GFLOP/s seen so far, every measurement, and the OpenBLAS kernels."""
+    ceiling = previous or {"gflops": 0.0, "measurements": [], "blas": "unknown"}
+    for _ in range(CEILING_REPEATS):
+        fields = run_line([bench, "peak", str(threads)], threads, coretype)
+        ceiling["measurements"].append(fields["gflops"])
+        ceiling["gflops"] = max(ceiling["gflops"], fields["gflops"])
+        ceiling["blas"] = fields.get("blas", "unknown")
+    return ceiling
 
 
 def median_fields(runs):
@@ -138,9 +148,10 @@ def format_table(results, ceilings):
 
 
 def format_ceilings(ceilings):
-    rows = ["| threads | sgemm GFLOP/s | OpenBLAS kernels |", "| ---: | ---: | --- |"]
+    rows = ["| threads | sgemm GFLOP/s (best) | every measurement | OpenBLAS kernels |", "| ---: | ---: | --- | --- |"]
     for threads, ceiling in sorted(ceilings.items()):
-        rows.append(f"| {threads} | {ceiling['gflops']:.1f} | {ceiling['blas']} |")
+        measurements = ", ".join(f"{value:.0f}" for value in ceiling["measurements"])
+        rows.append(f"| {threads} | {ceiling['gflops']:.1f} | {measurements} | {ceiling['blas']} |")
     return "\n".join(rows)
 
 
@@ -216,6 +227,10 @@ def main():
             print(f"{task} threads={threads}: protean {entry['protean']['samples_per_s']:,.0f}/s, "
                   f"torch {entry['torch']['samples_per_s']:,.0f}/s", flush=True)
 
+    for threads in thread_counts:
+        ceilings[str(threads)] = measure_ceiling(bench, threads, coretype, ceilings[str(threads)])
+        print(f"sgemm ceiling, {threads} thread(s), after the tasks: {ceilings[str(threads)]}", flush=True)
+
     predict = {}
     for threads in thread_counts:
         predict[str(threads)] = run_line([bench, "predict", str(threads)], threads, coretype)["ns_per_sample"]
@@ -246,7 +261,8 @@ def main():
         "",
         table,
         "",
-        "sgemm ceiling (best cblas_sgemm GFLOP/s over square sizes 256..2048, `protean_bench peak`):",
+        "sgemm ceiling: best cblas_sgemm GFLOP/s over square sizes 256..2048 (`protean_bench peak`), "
+        f"measured {CEILING_REPEATS} times before the tasks and {CEILING_REPEATS} times after:",
         "",
         format_ceilings(ceilings),
         "",
