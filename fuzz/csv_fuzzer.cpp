@@ -1,0 +1,22 @@
+// Fuzzes the CSV reader: parse_csv on arbitrary bytes, then to_dataset on the table it returns.
+// protean::Error is the expected outcome for bad input; a crash, a sanitizer report or any
+// other exception is a finding.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "protean/data/csv.hpp"
+#include "protean/error.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  try {
+    const protean::CsvTable table = protean::parse_csv(text, "fuzz.csv");
+    protean::DatasetOptions options;
+    (void)protean::to_dataset(table, options);
+    options.has_target = false;
+    (void)protean::to_dataset(table, options);
+  } catch (const protean::Error&) {
+  }
+  return 0;
+}
