@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "protean/error.hpp"
+#include "protean/losses/binary_cross_entropy.hpp"
 #include "protean/losses/softmax_cross_entropy.hpp"
 
 namespace protean {
@@ -27,6 +28,16 @@ Matrix Model::predict(ConstMatrixView inputs) {
   Matrix scaled = Matrix::copy_of(inputs);
   if (input_scaler.fitted()) input_scaler.transform(scaled);
   Matrix outputs = network.predict(scaled);
+  if (task == Task::classification && outputs.cols() == 1) {
+    // One logit for two classes (binary cross-entropy): column 1 is sigmoid(z), column 0 the rest.
+    Matrix probabilities = Matrix::zeros(outputs.rows(), 2);
+    for (Index r = 0; r < outputs.rows(); ++r) {
+      const double positive = stable_sigmoid(outputs(r, 0));
+      probabilities(r, 0) = static_cast<float>(1.0 - positive);
+      probabilities(r, 1) = static_cast<float>(positive);
+    }
+    return probabilities;
+  }
   if (task == Task::classification) {
     Matrix probabilities = Matrix::zeros(outputs.rows(), outputs.cols());
     softmax_rows(outputs, probabilities);

@@ -25,12 +25,13 @@ class Model {
   std::vector<std::string> input_names;
   std::vector<std::string> target_names;
   std::vector<std::string> class_names;
-  std::string loss;              // "mse" or "cross_entropy"
+  std::string loss;              // a make_loss() name: "mse", "mae", "huber", "cross_entropy" or "bce"
   std::string training_summary;  // JSON text written by fit(): options, epochs, metrics, timing
 
   Index input_width() const { return network.input_width(); }
 
-  // Regression: N×T predictions in the targets' units. Classification: N×C class probabilities.
+  // Regression: N×T predictions in the targets' units. Classification: N×C class probabilities
+  // (softmax of C logits, or [1 − sigmoid(z), sigmoid(z)] for a two-class network with one logit).
   // Errors: a column count other than input_width().
   Matrix predict(ConstMatrixView inputs);
   // Classification only: the most probable class id of each row.

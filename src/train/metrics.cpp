@@ -57,6 +57,9 @@ Metrics classification_metrics(ConstMatrixView scores, ConstMatrixView labels) {
   for (Index r = 0; r < scores.rows(); ++r) {
     const float* row = scores.row(r);
     Index best = 0;
+    if (scores.cols() == 1) {
+      best = row[0] > 0.0f ? 1 : 0;  // one logit of class 1 against class 0
+    }
     for (Index c = 1; c < scores.cols(); ++c) {
       if (row[c] > row[best]) best = c;
     }

@@ -25,8 +25,8 @@ class Loss {
   virtual double forward_backward(ConstMatrixView output, ConstMatrixView target, MatrixView d_output) const = 0;
 };
 
-// Creates a loss by its name on the command line and in model files: "mse" or "cross_entropy".
-// Returns nullptr for an unknown name.
+// Creates a loss by its name on the command line and in model files: "mse", "mae", "huber"
+// (δ = 1), "cross_entropy" or "bce". Returns nullptr for an unknown name.
 std::unique_ptr<Loss> make_loss(std::string_view name);
 
 }  // namespace protean

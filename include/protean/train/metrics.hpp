@@ -22,7 +22,8 @@ struct Metrics {
 
 // predictions and targets: N×T.
 Metrics regression_metrics(ConstMatrixView predictions, ConstMatrixView targets);
-// scores: N×C (logits or probabilities); labels: N×1 class ids.
+// scores: N×C (logits or probabilities), or N×1 logits of class 1 for two classes; labels: N×1
+// class ids.
 Metrics classification_metrics(ConstMatrixView scores, ConstMatrixView labels);
 
 }  // namespace protean
