@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "protean/optimizers/adam.hpp"
+#include "protean/optimizers/adamw.hpp"
+#include "protean/optimizers/rmsprop.hpp"
 #include "protean/optimizers/sgd.hpp"
 
 namespace protean {
@@ -23,21 +25,50 @@ void match_state(std::vector<Matrix>& state, const std::vector<Parameter>& param
   for (const auto& parameter : parameters) state.push_back(Matrix::zeros(parameter.value.rows(), parameter.value.cols()));
 }
 
+// Adds the L2 term λ·θ to the gradient in place (the gradient is rewritten by the next
+// backward pass anyway), so the update itself allocates nothing. Biases are not decayed.
+void add_weight_decay(const Parameter& parameter, float weight_decay) {
+  if (weight_decay == 0.0f || !is_decayed(parameter)) return;
+  flat(parameter.grad) += weight_decay * flat(parameter.value);
+}
+
 }  // namespace
+
+bool is_decayed(const Parameter& parameter) {
+  const std::string& name = parameter.name;
+  return !(name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0);
+}
 
 void Sgd::step(const std::vector<Parameter>& parameters) {
   match_state(velocity_, parameters);
   const float rate = learning_rate();
   for (std::size_t i = 0; i < parameters.size(); ++i) {
+    add_weight_decay(parameters[i], weight_decay_);
     auto value = flat(parameters[i].value);
     auto grad = flat(parameters[i].grad);
     auto velocity = flat(velocity_[i]);
     if (momentum_ == 0.0f) {
       value -= rate * grad;
+    } else if (nesterov_) {
+      velocity = momentum_ * velocity + grad;
+      value -= rate * (grad + momentum_ * velocity);
     } else {
       velocity = momentum_ * velocity + grad;
       value -= rate * velocity;
     }
+  }
+}
+
+void RmsProp::step(const std::vector<Parameter>& parameters) {
+  match_state(square_average_, parameters);
+  const float rate = learning_rate();
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    add_weight_decay(parameters[i], weight_decay_);
+    auto value = flat(parameters[i].value);
+    auto grad = flat(parameters[i].grad);
+    auto square_average = flat(square_average_[i]);
+    square_average = alpha_ * square_average + (1.0f - alpha_) * grad.square();
+    value -= rate * grad / (square_average.sqrt() + epsilon_);
   }
 }
 
@@ -51,6 +82,11 @@ void Adam::step(const std::vector<Parameter>& parameters) {
   const float rate = learning_rate();
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     auto value = flat(parameters[i].value);
+    if (!decoupled_) {
+      add_weight_decay(parameters[i], weight_decay_);
+    } else if (is_decayed(parameters[i])) {
+      value *= 1.0f - rate * weight_decay_;
+    }
     auto grad = flat(parameters[i].grad);
     auto m = flat(first_moment_[i]);
     auto v = flat(second_moment_[i]);
@@ -81,9 +117,13 @@ void Adam::set_state(std::vector<Matrix> state) {
   second_moment_.assign(std::make_move_iterator(state.begin() + half), std::make_move_iterator(state.end()));
 }
 
-std::unique_ptr<Optimizer> make_optimizer(std::string_view name, float learning_rate) {
-  if (name == "sgd") return std::make_unique<Sgd>(learning_rate);
-  if (name == "adam") return std::make_unique<Adam>(learning_rate);
+std::unique_ptr<Optimizer> make_optimizer(std::string_view name, float learning_rate, std::optional<float> weight_decay) {
+  const float decay = weight_decay.value_or(0.0f);
+  if (name == "sgd") return std::make_unique<Sgd>(learning_rate, 0.9f, /*nesterov=*/false, decay);
+  if (name == "nesterov") return std::make_unique<Sgd>(learning_rate, 0.9f, /*nesterov=*/true, decay);
+  if (name == "rmsprop") return std::make_unique<RmsProp>(learning_rate, 0.99f, 1e-8f, decay);
+  if (name == "adam") return std::make_unique<Adam>(learning_rate, 0.9f, 0.999f, 1e-8f, decay);
+  if (name == "adamw") return std::make_unique<AdamW>(learning_rate, weight_decay.value_or(0.01f));
   return nullptr;
 }
 

@@ -3,9 +3,13 @@
 //   optimizer.step(network.parameters());
 // State is keyed by the parameter's position in the list, so the list must keep the same order
 // and shapes from step to step (Network::parameters() does).
+//
+// Weight decay, where an optimizer offers it, applies to every parameter except biases (names
+// ending in "bias"), because decaying biases only shifts outputs and does not regularize.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +38,16 @@ class Optimizer {
   float learning_rate_;
 };
 
-// Creates an optimizer by its command-line name, "sgd" or "adam", with its usual defaults
-// (SGD with momentum 0.9; Adam with β1 0.9, β2 0.999, ε 1e-8). Returns nullptr for an unknown name.
-std::unique_ptr<Optimizer> make_optimizer(std::string_view name, float learning_rate);
+// True for the parameters that weight decay applies to: all but biases.
+bool is_decayed(const Parameter& parameter);
+
+// Creates an optimizer by its command-line name with its usual defaults: "sgd" (momentum 0.9),
+// "nesterov" (SGD with Nesterov momentum 0.9), "rmsprop" (α 0.99, ε 1e-8), "adam" (β1 0.9,
+// β2 0.999, ε 1e-8) or "adamw" (as Adam, with decoupled weight decay). `weight_decay` is the L2
+// coefficient added to the gradient (sgd, nesterov, rmsprop, adam) or the decoupled decay rate
+// (adamw); when absent it is 0, or 0.01 for adamw. Returns nullptr for an unknown name. "lbfgs"
+// is not a step-wise Optimizer; see optimizers/lbfgs.hpp.
+std::unique_ptr<Optimizer> make_optimizer(std::string_view name, float learning_rate,
+                                          std::optional<float> weight_decay = std::nullopt);
 
 }  // namespace protean
