@@ -12,7 +12,7 @@ struct NamedActivation {
   std::string_view name;
 };
 
-constexpr std::array<NamedActivation, 7> kNames{{
+constexpr std::array<NamedActivation, 13> kNames{{
     {Activation::identity, "identity"},
     {Activation::sigmoid, "sigmoid"},
     {Activation::hard_sigmoid, "hard_sigmoid"},
@@ -20,6 +20,12 @@ constexpr std::array<NamedActivation, 7> kNames{{
     {Activation::leaky_relu, "leaky_relu"},
     {Activation::tanh, "tanh"},
     {Activation::softplus, "softplus"},
+    {Activation::elu, "elu"},
+    {Activation::gelu, "gelu"},
+    {Activation::silu, "silu"},
+    {Activation::softsign, "softsign"},
+    {Activation::hard_tanh, "hard_tanh"},
+    {Activation::sine, "sine"},
 }};
 
 }  // namespace
@@ -37,6 +43,7 @@ std::optional<Activation> parse_activation(std::string_view name) {
   }
   if (name == "linear" || name == "none") return Activation::identity;
   if (name == "logistic") return Activation::sigmoid;
+  if (name == "swish") return Activation::silu;
   return std::nullopt;
 }
 
@@ -47,6 +54,19 @@ const std::vector<Activation>& all_activations() {
     return out;
   }();
   return list;
+}
+
+std::string activation_names() {
+  std::string text;
+  for (const auto& entry : kNames) {
+    if (!text.empty()) text += ", ";
+    text += entry.name;
+  }
+  return text;
+}
+
+bool derivative_needs_input(Activation activation) {
+  return with_activation(activation, [](auto a) { return !decltype(a)::kDerivativeFromOutput; });
 }
 
 float activation_value(Activation activation, float x) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "protean/architecture.hpp"
 #include "protean/error.hpp"
 
 namespace protean {
@@ -33,7 +34,56 @@ Network& Network::add_dense(Index units, Activation activation, Init init) {
   if (units <= 0) {
     throw Error(fmt::format("invalid layer width {}", units), "give every layer at least 1 unit");
   }
+  if (init == Init::automatic && activation == Activation::sine) init = layers_.empty() ? Init::siren_first : Init::siren;
   return add(std::make_unique<Dense>(output_width(), units, activation, init));
+}
+
+Network& Network::add_residual(Index units, Activation activation) {
+  LayerConfig config;
+  config.kind = LayerKind::residual;
+  config.units = units;
+  config.activation = activation;
+  return add(config);
+}
+
+Network& Network::add_batch_norm(float momentum) {
+  LayerConfig config;
+  config.kind = LayerKind::batch_norm;
+  config.momentum = momentum;
+  return add(config);
+}
+
+Network& Network::add_layer_norm() {
+  LayerConfig config;
+  config.kind = LayerKind::layer_norm;
+  return add(config);
+}
+
+Network& Network::add_dropout(float rate) {
+  LayerConfig config;
+  config.kind = LayerKind::dropout;
+  config.rate = rate;
+  return add(config);
+}
+
+Network& Network::add_fourier_features(Index frequencies, FourierScheme scheme, float scale) {
+  LayerConfig config;
+  config.kind = LayerKind::fourier_features;
+  config.frequencies = frequencies;
+  config.scheme = scheme;
+  config.scale = scale;
+  return add(config);
+}
+
+Network& Network::add(const LayerConfig& config) {
+  check_layer_config(config, output_width());
+  if (config.kind == LayerKind::dense) return add_dense(config.units, config.activation);
+  return add(make_layer(config, output_width()));
+}
+
+Network& Network::add(const std::vector<LayerConfig>& configs) {
+  for (const auto& config : configs) add(config);
+  return *this;
 }
 
 void Network::initialize(std::uint64_t seed) {
@@ -75,6 +125,23 @@ std::vector<Parameter> Network::parameters() {
   return all;
 }
 
+std::vector<Buffer> Network::buffers() {
+  std::vector<Buffer> all;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    for (auto& buffer : layers_[i]->buffers()) {
+      buffer.name = fmt::format("{}.{}", i, buffer.name);
+      all.push_back(std::move(buffer));
+    }
+  }
+  return all;
+}
+
+std::vector<LayerConfig> Network::layer_configs() const {
+  std::vector<LayerConfig> configs;
+  for (const auto& layer : layers_) configs.push_back(layer->config());
+  return configs;
+}
+
 Index Network::parameter_count() const {
   Index count = 0;
   for (const auto& layer : layers_) count += layer->parameter_count();
@@ -88,16 +155,6 @@ void Network::set_backend(Backend& backend) {
   for (auto& layer : layers_) layer->set_backend(backend);
 }
 
-std::string Network::describe() const {
-  std::string text = fmt::format("{}", inputs_);
-  for (const auto& layer : layers_) {
-    if (const auto* dense = dynamic_cast<const Dense*>(layer.get())) {
-      text += fmt::format("-{} {}", dense->output_width(), to_string(dense->activation()));
-    } else {
-      text += fmt::format("-{} {}", layer->output_width(), layer->type());
-    }
-  }
-  return text;
-}
+std::string Network::describe() const { return format_architecture(layer_configs()); }
 
 }  // namespace protean

@@ -70,7 +70,7 @@ TEST(Network, RejectsMismatchedLayer) {
 TEST(Network, DescribeAndCount) {
   Network net(1);
   net.add_dense(10, Activation::sigmoid).add_dense(1);
-  EXPECT_EQ(net.describe(), "1-10 sigmoid-1 identity");
+  EXPECT_EQ(net.describe(), "10 sigmoid, 1");
   EXPECT_EQ(net.parameter_count(), 1 * 10 + 10 + 10 * 1 + 1);
   EXPECT_EQ(net.parameters()[0].name, "0.weight");
   EXPECT_EQ(net.parameters()[3].name, "1.bias");

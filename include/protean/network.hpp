@@ -2,9 +2,11 @@
 //
 //   protean::Network net(1);                          // one input
 //   net.add_dense(64, protean::Activation::relu)      // hidden layers
-//      .add_dense(64, protean::Activation::relu)
+//      .add_residual(64, protean::Activation::relu)
+//      .add_layer_norm()
 //      .add_dense(1);                                 // identity output
 //   net.initialize(/*seed=*/42);
+//   net.describe();                                   // "64 relu, res(64 relu), ln, 1"
 //   protean::ConstMatrixView y = net.forward(x, protean::Mode::inference);   // x: N×1
 //
 // forward() returns a view of the last layer's output buffer; it stays valid until the next
@@ -19,6 +21,7 @@
 
 #include "protean/layers/dense.hpp"
 #include "protean/layers/layer.hpp"
+#include "protean/layers/layer_config.hpp"
 
 namespace protean {
 
@@ -32,7 +35,18 @@ class Network {
 
   // Appends a layer whose input width must equal the current output width.
   Network& add(std::unique_ptr<Layer> layer);
+  // A dense layer. With Init::automatic, a sine layer that takes the network's inputs gets
+  // Init::siren_first and any later one Init::siren.
   Network& add_dense(Index units, Activation activation = Activation::identity, Init init = Init::automatic);
+  Network& add_residual(Index units, Activation activation);
+  Network& add_batch_norm(float momentum = 0.1f);
+  Network& add_layer_norm();
+  Network& add_dropout(float rate);
+  Network& add_fourier_features(Index frequencies, FourierScheme scheme = FourierScheme::bands, float scale = 1.0f);
+  // Appends one layer, or several, described by configurations (see architecture.hpp).
+  // Errors: a configuration that cannot follow the current output width.
+  Network& add(const LayerConfig& config);
+  Network& add(const std::vector<LayerConfig>& configs);
 
   // Initializes every layer's parameters from one seeded random stream.
   void initialize(std::uint64_t seed);
@@ -48,6 +62,9 @@ class Network {
   // Every parameter, named "<layer index>.weight" or "<layer index>.bias", in a fixed order.
   std::vector<Parameter> parameters();
   Index parameter_count() const;
+  // Every non-trainable tensor, named like the parameters ("<layer index>.running_mean").
+  std::vector<Buffer> buffers();
+  std::vector<LayerConfig> layer_configs() const;
 
   Index input_width() const { return inputs_; }
   Index output_width() const;
@@ -58,7 +75,8 @@ class Network {
   Backend& backend() const { return *backend_; }
   void set_backend(Backend& backend);
 
-  // Short form of the architecture, e.g. "2-64 relu-64 relu-1 identity".
+  // The architecture text of the layers, e.g. "64 relu, res(64 relu)x2, 1" (architecture.hpp);
+  // the input width is not part of it.
   std::string describe() const;
 
  private:

@@ -67,7 +67,8 @@ void activation_and_bias_backward(Activation activation, ConstMatrixView y, Matr
   std::fill(bias_grad, bias_grad + db.cols(), 0.0f);
   with_activation(activation, [&](auto act) {
     using Act = decltype(act);
-    static_assert(Act::kDerivativeFromOutput, "this kernel reads the derivative from the output");
+    // Dense sends activations that need the input through Backend::activation_backward instead.
+    assert(Act::kDerivativeFromOutput && "this kernel reads the derivative from the output");
     for (Index r = 0; r < y.rows(); ++r) {
       const float* out = y.row(r);
       float* grad = dy.row(r);

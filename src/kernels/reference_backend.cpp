@@ -43,9 +43,10 @@ class ReferenceBackend final : public Backend {
 
   void dense_backward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView y,
                       MatrixView dy, MatrixView dw, MatrixView db, MatrixView dx) override {
+    // Only activations whose derivative reads the output come here (see Backend::dense_backward).
+    assert(!derivative_needs_input(activation));
     for (Index r = 0; r < dy.rows(); ++r) {
       for (Index c = 0; c < dy.cols(); ++c) {
-        // Every activation shipped has its derivative defined from the output alone.
         dy(r, c) *= activation_derivative(activation, 0.0f, y(r, c));
       }
     }

@@ -19,7 +19,13 @@ ConstMatrixView Dense::forward(ConstMatrixView x, Mode) {
   assert(x.cols() == input_width());
   x_ = x;
   y_.resize(x.rows(), output_width());
-  backend().dense_forward(activation_, x, weight_, bias_, y_);
+  if (derivative_needs_input(activation_)) {
+    z_.resize(x.rows(), output_width());
+    backend().dense_forward(Activation::identity, x, weight_, bias_, z_);
+    backend().activation_forward(activation_, z_, y_);
+  } else {
+    backend().dense_forward(activation_, x, weight_, bias_, y_);
+  }
   return y_;
 }
 
@@ -30,8 +36,21 @@ MatrixView Dense::backward(MatrixView dy, bool need_dx) {
     dx_.resize(x_.rows(), input_width());
     dx = dx_.view();
   }
-  backend().dense_backward(activation_, x_, weight_, y_, dy, dweight_, dbias_, dx);
+  if (derivative_needs_input(activation_)) {
+    backend().activation_backward(activation_, z_, y_, dy);
+    backend().dense_backward(Activation::identity, x_, weight_, y_, dy, dweight_, dbias_, dx);
+  } else {
+    backend().dense_backward(activation_, x_, weight_, y_, dy, dweight_, dbias_, dx);
+  }
   return dx;
+}
+
+LayerConfig Dense::config() const {
+  LayerConfig config;
+  config.kind = LayerKind::dense;
+  config.units = output_width();
+  config.activation = activation_;
+  return config;
 }
 
 std::vector<Parameter> Dense::parameters() {
@@ -45,8 +64,12 @@ void Dense::initialize(Rng& rng) {
   if (init == Init::automatic) {
     const bool relu_like = activation_ == Activation::relu || activation_ == Activation::leaky_relu;
     init = relu_like ? Init::he : Init::glorot;
+    if (activation_ == Activation::sine) init = Init::siren;
   }
-  if (init == Init::he) {
+  if (init == Init::siren_first || init == Init::siren) {
+    const float limit = init == Init::siren_first ? 1.0f / fan_in : std::sqrt(6.0f / fan_in) / act::Sine::kOmega;
+    for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = rng.uniform(-limit, limit);
+  } else if (init == Init::he) {
     const float deviation = std::sqrt(2.0f / fan_in);
     for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = deviation * rng.normal();
   } else {

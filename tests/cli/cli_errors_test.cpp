@@ -198,7 +198,7 @@ TEST(Cli, ClassificationRoundTrip) {
   EXPECT_THAT(eval.out, HasSubstr("accuracy"));
   const auto info = run_cli(dir.path(), "info m.safetensors");
   ASSERT_EQ(info.exit_code, 0) << info.err;
-  EXPECT_THAT(info.out, HasSubstr("2-64 relu-64 relu-2 identity"));
+  EXPECT_THAT(info.out, HasSubstr("architecture: 64 relu x2, 2\n"));
   EXPECT_THAT(info.out, HasSubstr("classes:      2 (down, up, high)"));
 }
 

@@ -28,12 +28,19 @@ class Backend {
                              ConstMatrixView b, MatrixView y) = 0;
 
   // Dense layer backward, given the forward's x and y and the loss gradient dy[N×O]:
-  //   dz = dy ⊙ act'(y)   (written over dy)
+  //   dz = dy ⊙ act'(y)   (written over dy; only for activations with kDerivativeFromOutput,
+  //                        derivative_needs_input() false)
   //   dw[I×O] = xᵀ · dz,  db[1×O] = column sums of dz   (overwritten, not accumulated)
   //   dx[N×I] = dz · wᵀ   (skipped when dx has no rows, as for the first layer)
   virtual void dense_backward(Activation activation, ConstMatrixView x, ConstMatrixView w,
                               ConstMatrixView y, MatrixView dy, MatrixView dw, MatrixView db,
                               MatrixView dx) = 0;
+
+  // Element-wise activation y[N×O] = act(z[N×O]), for activations whose derivative needs the
+  // input: Dense computes z with dense_forward(identity, ...) and keeps it for the backward pass.
+  virtual void activation_forward(Activation activation, ConstMatrixView z, MatrixView y);
+  // dy ⊙= act'(z, y) in place, the step dense_backward cannot take for those activations.
+  virtual void activation_backward(Activation activation, ConstMatrixView z, ConstMatrixView y, MatrixView dy);
 
   // Threads this backend may use for one operation. Results for a given thread count are
   // bitwise reproducible.

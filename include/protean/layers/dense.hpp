@@ -12,9 +12,15 @@ namespace protean {
 
 // How initialize() draws the weights. Biases start at zero.
 enum class Init {
-  automatic,  // He for ReLU-like activations, Glorot otherwise
-  glorot,     // uniform in ±sqrt(6 / (I + O)), Glorot and Bengio (2010)
-  he,         // normal with standard deviation sqrt(2 / I), He et al. (2015)
+  automatic,    // He for ReLU-like activations, siren for sine, Glorot otherwise
+  glorot,       // uniform in ±sqrt(6 / (I + O)), Glorot and Bengio (2010)
+  he,           // normal with standard deviation sqrt(2 / I), He et al. (2015)
+  // The two SIREN schemes of Sitzmann et al. (2020) for sin(ω₀·z) units with ω₀ = 30: the first
+  // layer of a network uniform in ±1/I, so that ω₀·z spans a few periods over inputs in [−1, 1],
+  // and every later layer uniform in ±sqrt(6 / I) / ω₀, so that ω₀·z is about standard normal.
+  // Network::add_dense picks siren_first for a sine layer that takes the network's inputs.
+  siren_first,
+  siren,
 };
 
 class Dense final : public Layer {
@@ -22,6 +28,7 @@ class Dense final : public Layer {
   Dense(Index inputs, Index units, Activation activation = Activation::identity, Init init = Init::automatic);
 
   std::string type() const override { return "dense"; }
+  LayerConfig config() const override;
   Index input_width() const override { return weight_.rows(); }
   Index output_width() const override { return weight_.cols(); }
   Activation activation() const { return activation_; }
@@ -48,6 +55,7 @@ class Dense final : public Layer {
   Matrix dweight_;  // I×O
   Matrix dbias_;    // 1×O
   ConstMatrixView x_;  // the last forward's input, read by backward
+  Matrix z_;           // N×O pre-activations, kept only when derivative_needs_input(activation_)
   Matrix y_;           // N×O
   Matrix dx_;          // N×I
 };

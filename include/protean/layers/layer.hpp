@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protean/kernels/backend.hpp"
+#include "protean/layers/layer_config.hpp"
 #include "protean/random.hpp"
 #include "protean/tensor.hpp"
 
@@ -23,9 +24,16 @@ enum class Mode { training, inference };
 
 // A trainable tensor and its gradient, seen through views into the layer that owns both.
 struct Parameter {
-  std::string name;  // "weight" or "bias"; the network prefixes the layer index
+  std::string name;  // "weight" or "bias" (or "first.weight" in a residual block); the network prefixes the layer index
   MatrixView value;
   MatrixView grad;
+};
+
+// A tensor that is saved with the model but not trained by the optimizer, such as batch
+// normalization's running statistics or the fixed frequencies of Fourier features.
+struct Buffer {
+  std::string name;  // for example "running_mean"; the network prefixes the layer index
+  MatrixView value;
 };
 
 class Layer {
@@ -42,11 +50,18 @@ class Layer {
 
   virtual std::vector<Parameter> parameters() = 0;
   virtual Index parameter_count() const = 0;
-  // Draws fresh parameters from `rng` with the layer's default initialization.
+  // Non-trainable tensors, in a fixed order; most layers have none.
+  virtual std::vector<Buffer> buffers() { return {}; }
+  // Draws fresh parameters from `rng` with the layer's default initialization. Layers that
+  // draw random numbers while training (dropout) seed their own generator from `rng` here, so
+  // Network::initialize(seed) makes a whole run reproducible.
   virtual void initialize(Rng& rng) = 0;
   virtual std::unique_ptr<Layer> clone() const = 0;
+  // The configuration that rebuilds this layer (without its tensors) for a given input width.
+  virtual LayerConfig config() const = 0;
 
-  void set_backend(Backend& backend) { backend_ = &backend; }
+  // Layers that contain other layers override this to pass the backend on.
+  virtual void set_backend(Backend& backend) { backend_ = &backend; }
   Backend& backend() const { return *backend_; }
 
  private:

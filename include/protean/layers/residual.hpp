@@ -1,0 +1,51 @@
+// ResidualBlock: two dense layers with a skip connection, in the identity-mapping form
+//
+//   y[N×O] = x·P + F(x),   F(x) = act(x·W₁ + b₁)·W₂ + b₂
+//
+// with no activation after the sum, as in He et al. (2016), "Identity Mappings in Deep Residual
+// Networks": the skip path carries the gradient to earlier layers unchanged. P is the identity
+// when the input width I equals O; otherwise it is a learned I×O projection without bias.
+// Parameters: "first.weight" (I×O), "first.bias", "second.weight" (O×O), "second.bias" and,
+// when I ≠ O, "projection.weight" (I×O).
+#pragma once
+
+#include "protean/layers/dense.hpp"
+#include "protean/layers/layer.hpp"
+
+namespace protean {
+
+class ResidualBlock final : public Layer {
+ public:
+  ResidualBlock(Index inputs, Index units, Activation activation);
+
+  std::string type() const override { return "residual"; }
+  Index input_width() const override { return first_.input_width(); }
+  Index output_width() const override { return second_.output_width(); }
+  Activation activation() const { return first_.activation(); }
+  bool has_projection() const { return !projection_.empty(); }
+
+  ConstMatrixView forward(ConstMatrixView x, Mode mode) override;
+  MatrixView backward(MatrixView dy, bool need_dx) override;
+
+  std::vector<Parameter> parameters() override;
+  Index parameter_count() const override;
+  void initialize(Rng& rng) override;
+  std::unique_ptr<Layer> clone() const override { return std::make_unique<ResidualBlock>(*this); }
+  LayerConfig config() const override;
+  void set_backend(Backend& backend) override;
+
+  Dense& first() { return first_; }
+  Dense& second() { return second_; }
+  Matrix& projection() { return projection_; }
+
+ private:
+  Dense first_;            // I → O with the block's activation
+  Dense second_;           // O → O, identity
+  Matrix projection_;      // I×O when I ≠ O, else empty
+  Matrix dprojection_;     // I×O
+  ConstMatrixView x_;      // the last forward's input
+  Matrix y_;               // N×O
+  Matrix dx_;              // N×I
+};
+
+}  // namespace protean
