@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "architecture_json.hpp"
+#include "protean/architecture.hpp"
 #include "protean/error.hpp"
 #include "protean/io/atomic_file.hpp"
 
@@ -35,11 +37,10 @@ struct NamedTensor {
 
 std::vector<NamedTensor> tensors_of(const Model& model) {
   std::vector<NamedTensor> tensors;
-  for (std::size_t i = 0; i < model.network.layer_count(); ++i) {
-    const auto& dense = dynamic_cast<const Dense&>(model.network.layer(i));
-    tensors.push_back({fmt::format("network.{}.weight", i), dense.weight()});
-    tensors.push_back({fmt::format("network.{}.bias", i), dense.bias()});
-  }
+  // parameters() and buffers() hand out writable views, but only to be read here.
+  auto& network = const_cast<Network&>(model.network);
+  for (const auto& parameter : network.parameters()) tensors.push_back({"network." + parameter.name, parameter.value});
+  for (const auto& buffer : network.buffers()) tensors.push_back({"network." + buffer.name, buffer.value});
   if (model.input_scaler.fitted()) {
     tensors.push_back({"input_scaler.mean", model.input_scaler.mean()});
     tensors.push_back({"input_scaler.scale", model.input_scaler.scale()});
@@ -53,10 +54,7 @@ std::vector<NamedTensor> tensors_of(const Model& model) {
 
 json describe_model(const Model& model) {
   json layers = json::array();
-  for (std::size_t i = 0; i < model.network.layer_count(); ++i) {
-    const auto& dense = dynamic_cast<const Dense&>(model.network.layer(i));
-    layers.push_back({{"type", "dense"}, {"units", dense.output_width()}, {"activation", std::string(to_string(dense.activation()))}});
-  }
+  for (const auto& config : model.network.layer_configs()) layers.push_back(layer_config_to_json(config));
   json description;
   description["task"] = to_string(model.task);
   description["inputs"] = model.network.input_width();
@@ -70,6 +68,15 @@ json describe_model(const Model& model) {
 }
 
 // Checked parsing of the header: every failure becomes an Error naming the file.
+// Version 1 files hold dense layers with the first seven activations only. A model that fits
+// in that layout is still written as version 1, so older readers load it.
+bool fits_version_1(const Network& network) {
+  for (const auto& config : network.layer_configs()) {
+    if (config.kind != LayerKind::dense || static_cast<int>(config.activation) > static_cast<int>(Activation::softplus)) return false;
+  }
+  return true;
+}
+
 class HeaderReader {
  public:
   explicit HeaderReader(std::string source) : source_(std::move(source)) {}
@@ -125,7 +132,7 @@ std::string serialize_model(const Model& model) {
     offset += bytes;
   }
   header["__metadata__"] = {{"format", "protean"},
-                            {"format_version", std::to_string(kModelFormatVersion)},
+                            {"format_version", fits_version_1(model.network) ? "1" : std::to_string(kModelFormatVersion)},
                             {"protean_version", PROTEAN_VERSION},
                             {"model", describe_model(model).dump()}};
   std::string header_text = header.dump();
@@ -197,17 +204,18 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
   const Index inputs = reader.integer_member(description, "inputs", 1, kMaxWidth);
   const json& layers = reader.member(description, "layers");
   if (!layers.is_array() || layers.empty() || layers.size() > kMaxLayers) reader.fail("'layers' is not a list of 1 to 100000 layers");
-  struct LayerShape {
-    Index units;
-    Activation activation;
-  };
-  std::vector<LayerShape> shapes;
+  std::vector<LayerConfig> configs;
   for (const json& layer : layers) {
-    if (reader.string_member(layer, "type") != "dense") reader.fail("only dense layers are supported by this version");
-    const std::string activation_name = reader.string_member(layer, "activation");
-    const auto activation = parse_activation(activation_name);
-    if (!activation) reader.fail(fmt::format("unknown activation {}", quote_value(activation_name)));
-    shapes.push_back({reader.integer_member(layer, "units", 1, kMaxWidth), *activation});
+    try {
+      configs.push_back(layer_config_from_json(layer));
+    } catch (const Error& e) {
+      reader.fail(fmt::format("layer {}: {}", configs.size(), e.problem()));
+    }
+    const LayerConfig& config = configs.back();
+    if (version < 2 && (config.kind != LayerKind::dense || static_cast<int>(config.activation) > static_cast<int>(Activation::softplus))) {
+      reader.fail(fmt::format("layer {} is a {} layer with activation {}, which format version 1 does not have", configs.size() - 1,
+                              to_string(config.kind), to_string(config.activation)));
+    }
   }
 
   std::map<std::string, ConstMatrixView> views;
@@ -236,10 +244,16 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
   };
 
   Index width = inputs;
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    take_tensor(fmt::format("network.{}.weight", i), width, shapes[i].units);
-    take_tensor(fmt::format("network.{}.bias", i), 1, shapes[i].units);
-    width = shapes[i].units;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    try {
+      check_layer_config(configs[i], width);
+    } catch (const Error& e) {
+      reader.fail(fmt::format("layer {}: {}", i, e.problem()));
+    }
+    for (const TensorShape& shape : layer_tensor_shapes(configs[i], width)) {
+      take_tensor(fmt::format("network.{}.{}", i, shape.name), shape.rows, shape.cols);
+    }
+    width = layer_output_width(configs[i], width);
   }
   // The standardizers are optional (a model built in C++ may have none), but each one comes
   // with both of its tensors.
@@ -274,11 +288,16 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
     return out;
   };
   model.network = Network(inputs);
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    model.network.add_dense(shapes[i].units, shapes[i].activation);
-    auto& dense = dynamic_cast<Dense&>(model.network.layer(i));
-    dense.weight() = copy_tensor(fmt::format("network.{}.weight", i));
-    dense.bias() = copy_tensor(fmt::format("network.{}.bias", i));
+  model.network.add(configs);
+  for (const auto& parameter : model.network.parameters()) parameter.value.copy_from(copy_tensor("network." + parameter.name));
+  for (const auto& buffer : model.network.buffers()) {
+    buffer.value.copy_from(copy_tensor("network." + buffer.name));
+    const bool variance = buffer.name.ends_with(".running_var");
+    for (Index r = 0; variance && r < buffer.value.rows(); ++r) {
+      for (Index c = 0; c < buffer.value.cols(); ++c) {
+        if (buffer.value(r, c) < 0.0f) reader.fail(fmt::format("tensor 'network.{}' holds a negative variance", buffer.name));
+      }
+    }
   }
   auto copy_scaler = [&](const std::string& prefix) {
     Matrix scale = copy_tensor(prefix + ".scale");

@@ -5,8 +5,9 @@
 //             "data_offsets": [begin, end]}, plus "__metadata__", a map of strings
 //   the rest  raw little-endian float32 data, tensors back to back
 //
-// Tensors: "network.<layer>.weight" (I×O), "network.<layer>.bias" (1×O),
-// and, when the model standardizes, "input_scaler.mean", "input_scaler.scale",
+// Tensors: "network.<layer>.<name>" for every parameter and buffer of each layer, such as
+// "network.0.weight" (I×O) and "network.0.bias" (1×O) of a dense layer, and, when the model
+// standardizes, "input_scaler.mean", "input_scaler.scale",
 // "target_scaler.mean", "target_scaler.scale" (each 1×K; targets for regression only). Metadata: "format" = "protean", "format_version",
 // "protean_version", and "model", a JSON text with the task, architecture, names, loss and
 // training summary. docs/model-format.md describes every field.
@@ -19,7 +20,9 @@
 
 namespace protean {
 
-inline constexpr int kModelFormatVersion = 1;
+// Version 2 adds the layers and activations beyond dense layers with the first seven
+// activations. A model that needs nothing more is still written as version 1.
+inline constexpr int kModelFormatVersion = 2;
 
 // Serializes a model to the bytes of a model file.
 std::string serialize_model(const Model& model);
