@@ -1,12 +1,14 @@
 // protean: the command-line front end. Everything it does goes through the public library API;
 // this layer parses options, prints, and maps failures to exit codes:
-//   0 success, 1 bad input or a failed operation (message on stderr), 2 invalid command line.
+//   0 success, 1 bad input or a failed operation (message on stderr), 2 invalid command line,
+//   128 + N when signal N (SIGINT, SIGTERM) stopped `protean fit`.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 
 #include "commands.hpp"
 #include "protean/error.hpp"
+#include "run_control.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"protean: fit neural networks to data as universal function approximators"};
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return 2;
+  } catch (const protean::cli::ExitCode& exit) {
+    return exit.code;
   } catch (const protean::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -15,6 +15,9 @@ packages=(
   # reports: gnuplot draws the figures (svg and pngcairo terminals); the report tests open
   # report.html in headless Chromium
   gnuplot-nox fonts-dejavu-core chromium
+  # robustness checks in CI: libFuzzer harnesses (clang 14 and its runtime libraries) and
+  # valgrind memcheck of an end-to-end run
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()

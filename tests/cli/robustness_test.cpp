@@ -1,0 +1,304 @@
+// Never losing a run, through the command line: divergence, checkpoints, Ctrl-C and resume, and
+// a full disk while saving.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/cli_support.hpp"
+#include "data/data_test_support.hpp"
+#include "protean/error.hpp"
+#include "protean/io/atomic_file.hpp"
+#include "protean/io/model_file.hpp"
+
+namespace protean {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_support::read_text;
+using testing_support::run_cli;
+using testing_support::TempDir;
+using ::testing::HasSubstr;
+
+std::string regression_csv(int rows) {
+  std::ostringstream csv;
+  csv << "x1,x2,y\n";
+  for (int i = 0; i < rows; ++i) {
+    const double a = i / 20.0;
+    const double b = std::sin(i);
+    csv << a << ',' << b << ',' << 3 * a - b + 0.5 * a * b << '\n';
+  }
+  return csv.str();
+}
+
+// Every value of `protean predict` output (a header line, then one number per line) is finite.
+void expect_finite_predictions(const std::string& output) {
+  std::istringstream lines(output);
+  std::string line;
+  std::getline(lines, line);
+  int count = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_TRUE(std::isfinite(std::stod(line))) << line;
+    ++count;
+  }
+  EXPECT_GT(count, 0);
+}
+
+TEST(CliDivergence, LearningRate100StopsWithMessage) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(200));
+  const auto fit = run_cli(dir.path(), "fit data.csv --optimizer sgd --lr 100 -e 20 -o model.safetensors");
+  EXPECT_EQ(fit.exit_code, 1) << fit.err;
+  EXPECT_THAT(fit.err, HasSubstr("training diverged at epoch 1, batch"));
+  EXPECT_THAT(fit.err, HasSubstr("became NaN or infinite"));
+  EXPECT_THAT(fit.err, HasSubstr("the learning rate 100 is likely too high"));
+  EXPECT_THAT(fit.err, HasSubstr("saved to model.safetensors"));
+
+  // The saved model (the last finite weights) must be usable.
+  const auto predict = run_cli(dir.path(), "predict model.safetensors data.csv");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  expect_finite_predictions(predict.out);
+}
+
+TEST(CliDivergence, RetryLowerLrRecovers) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(200));
+  const auto fit = run_cli(dir.path(), "fit data.csv --optimizer sgd --lr 100 -e 5 --retry-lower-lr -q -o model.safetensors");
+  EXPECT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_THAT(fit.err, HasSubstr("retrying from the start with learning rate 10 (retry 1 of 3)"));
+  const auto predict = run_cli(dir.path(), "predict model.safetensors data.csv");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  expect_finite_predictions(predict.out);
+}
+
+std::vector<std::string> checkpoint_names(const fs::path& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find("-checkpoint-") != std::string::npos) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(CliCheckpoint, PeriodicCheckpointsKeepNewest) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  fs::create_directories(dir.path() / "ckpt");
+  const auto fit = run_cli(dir.path(), "fit data.csv -e 7 --checkpoint-every 2 --keep-checkpoints 2 --checkpoint-dir ckpt -q -o m.safetensors");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_EQ(checkpoint_names(dir.path() / "ckpt"),
+            (std::vector<std::string>{"m-checkpoint-epoch-000004.safetensors", "m-checkpoint-epoch-000006.safetensors"}));
+}
+
+TEST(CliCheckpoint, ResumeGivesSameModel) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -e 6 --checkpoint-every 3 -q -o straight.safetensors").exit_code, 0);
+  const auto resumed = run_cli(dir.path(), "fit --resume straight-checkpoint-epoch-000003.safetensors -q -o resumed.safetensors");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+
+  Model straight = load_model(dir.path() / "straight.safetensors");
+  Model again = load_model(dir.path() / "resumed.safetensors");
+  const auto a = straight.network.parameters();
+  const auto b = again.network.parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+}
+
+TEST(CliCheckpoint, ResumeRejectsRecipeOptions) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(60));
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -e 2 --checkpoint-every 2 -q -o m.safetensors").exit_code, 0);
+  const auto resumed = run_cli(dir.path(), "fit --resume m-checkpoint-epoch-000002.safetensors --lr 0.5");
+  EXPECT_EQ(resumed.exit_code, 1);
+  EXPECT_THAT(resumed.err, HasSubstr("--lr cannot be combined with --resume"));
+}
+
+TEST(CliCheckpoint, FitWithoutDataIsUsageError) {
+  TempDir dir;
+  const auto fit = run_cli(dir.path(), "fit -o m.safetensors");
+  EXPECT_EQ(fit.exit_code, 2);
+  EXPECT_THAT(fit.err, HasSubstr("DATA"));
+}
+
+// A `protean fit` running in the background, for sending it signals.
+class BackgroundFit {
+ public:
+  BackgroundFit(const fs::path& folder, const std::string& arguments) : out_(folder / "bg.stdout"), err_(folder / "bg.stderr") {
+    const std::string command = "cd '" + folder.string() + "' && exec '" PROTEAN_CLI_PATH "' " + arguments + " >'" + out_.string() +
+                                "' 2>'" + err_.string() + "' </dev/null";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+  }
+  ~BackgroundFit() {
+    if (pid_ > 0 && !waited_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // Waits until stdout contains `text`. Returns false if the process ended first.
+  bool wait_for_output(const std::string& text) {
+    while (read_text(out_).find(text) == std::string::npos) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        waited_ = true;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+  void signal(int number) const { ::kill(pid_, number); }
+  int wait() {
+    if (!waited_) {
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      waited_ = true;
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    return exit_code_;
+  }
+  std::string err() const { return read_text(err_); }
+
+ private:
+  fs::path out_;
+  fs::path err_;
+  pid_t pid_ = -1;
+  bool waited_ = false;
+  int exit_code_ = -1;
+};
+
+// 100000 epochs take about a second at -O3 (much longer under sanitizers), so a signal sent as
+// soon as the first epoch line appears arrives long before training ends.
+constexpr const char* kLongRun = "fit data.csv -e 100000 --hidden 16 --validation 0.1";
+
+TEST(CliInterrupt, SigintSavesCheckpointAndResumesBitwise) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  BackgroundFit run(dir.path(), std::string(kLongRun) + " -o run.safetensors");
+  ASSERT_TRUE(run.wait_for_output("epoch 1/")) << run.err();
+  run.signal(SIGINT);
+  ASSERT_EQ(run.wait(), 130) << run.err();
+  const std::string err = run.err();
+  EXPECT_THAT(err, HasSubstr("interrupted by SIGINT after"));
+  const std::string marker = "resume with: protean fit --resume '";
+  const auto at = err.find(marker);
+  ASSERT_NE(at, std::string::npos) << err;
+  const std::string checkpoint = err.substr(at + marker.size(), err.find('\'', at + marker.size()) - at - marker.size());
+  EXPECT_TRUE(fs::exists(dir.path() / checkpoint)) << checkpoint;
+  EXPECT_FALSE(fs::exists(dir.path() / "run.safetensors"));
+
+  const auto resumed = run_cli(dir.path(), "fit --resume '" + checkpoint + "' -q");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  ASSERT_EQ(run_cli(dir.path(), std::string(kLongRun) + " -q -o straight.safetensors").exit_code, 0);
+
+  Model straight = load_model(dir.path() / "straight.safetensors");
+  Model again = load_model(dir.path() / "run.safetensors");
+  const auto a = straight.network.parameters();
+  const auto b = again.network.parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+}
+
+TEST(CliInterrupt, SigtermExitsWith143) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  BackgroundFit run(dir.path(), std::string(kLongRun) + " -o run.safetensors");
+  ASSERT_TRUE(run.wait_for_output("epoch 1/")) << run.err();
+  run.signal(SIGTERM);
+  EXPECT_EQ(run.wait(), 143) << run.err();
+  EXPECT_THAT(run.err(), HasSubstr("interrupted by SIGTERM"));
+}
+
+TEST(CliInterrupt, SecondSignalLeavesNoPartialFile) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  BackgroundFit run(dir.path(), std::string(kLongRun) + " -o run.safetensors");
+  ASSERT_TRUE(run.wait_for_output("epoch 1/")) << run.err();
+  run.signal(SIGINT);
+  run.signal(SIGINT);
+  EXPECT_EQ(run.wait(), 130) << run.err();
+  // Whether the second signal came before, during or after the checkpoint was written, every
+  // file left is complete: no temporary file, and any checkpoint loads.
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;
+    if (name.find("-checkpoint-") != std::string::npos) {
+      const auto resumed = run_cli(dir.path(), "fit --resume '" + name + "' -e 1 -q");
+      // -e is rejected with --resume, which proves the checkpoint itself was read.
+      EXPECT_EQ(resumed.exit_code, 1);
+      EXPECT_THAT(resumed.err, HasSubstr("--epochs cannot be combined with --resume")) << resumed.err;
+    }
+  }
+}
+
+// A 64 KiB tmpfs stands in for a full disk. Mounting needs root (CAP_SYS_ADMIN); elsewhere the
+// test is skipped.
+class FullDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mount_point_ = dir_.path() / "small";
+    fs::create_directories(mount_point_);
+    if (::mount("tmpfs", mount_point_.c_str(), "tmpfs", 0, "size=64k") != 0) {
+      GTEST_SKIP() << "cannot mount a small tmpfs (needs root): " << std::strerror(errno);
+    }
+    mounted_ = true;
+  }
+  void TearDown() override {
+    if (mounted_) ::umount(mount_point_.c_str());
+  }
+
+  TempDir dir_;
+  fs::path mount_point_;
+  bool mounted_ = false;
+};
+
+TEST_F(FullDisk, SaveKeepsPreviousFile) {
+  const fs::path target = mount_point_ / "model.safetensors";
+  const std::string previous(16 * 1024, 'p');
+  write_file_atomically(target, previous);
+  try {
+    write_file_atomically(target, std::string(200 * 1024, 'n'));
+    FAIL() << "a 200 KiB file was written to a 64 KiB disk";
+  } catch (const Error& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("model.safetensors"));
+    EXPECT_THAT(std::string(e.what()), HasSubstr("No space left on device"));
+    EXPECT_THAT(std::string(e.what()), HasSubstr("free space"));
+  }
+  EXPECT_EQ(read_text(target), previous);
+  for (const auto& entry : fs::directory_iterator(mount_point_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(FullDisk, FitReportsFullDisk) {
+  dir_.write("data.csv", regression_csv(60));
+  const fs::path target = mount_point_ / "model.safetensors";
+  write_file_atomically(target, "previous");
+  // 2×200 + 200×200 + 200×1 weights need about 160 KiB.
+  const auto fit = run_cli(dir_.path(), "fit data.csv --hidden 200,200 -e 1 -q -o small/model.safetensors");
+  EXPECT_EQ(fit.exit_code, 1) << fit.err;
+  EXPECT_THAT(fit.err, HasSubstr("No space left on device"));
+  EXPECT_EQ(read_text(target), "previous");
+}
+
+}  // namespace
+}  // namespace protean
