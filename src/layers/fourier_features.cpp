@@ -18,11 +18,12 @@ float phase(float z) { return kTwoPi * (z - std::nearbyint(z)); }
 
 FourierFeatures::FourierFeatures(Index inputs, Index frequencies, FourierScheme scheme, float scale)
     : count_(frequencies), scheme_(scheme), scale_(scale), frequencies_(Matrix::zeros(inputs, inputs * frequencies)) {
-  assert(inputs > 0 && frequencies > 0);
+  assert(inputs > 0);
+  assert(frequencies > 0);
   assert(scheme != FourierScheme::bands || frequencies <= kMaxBands);
   if (scheme == FourierScheme::bands) {
     for (Index i = 0; i < inputs; ++i) {
-      for (Index k = 0; k < count_; ++k) frequencies_(i, i * count_ + k) = std::ldexp(1.0f, static_cast<int>(k));
+      for (Index k = 0; k < count_; ++k) frequencies_(i, i * count_ + k) = std::ldexp(kLowestBand, static_cast<int>(k));
     }
   }
 }
@@ -48,7 +49,8 @@ MatrixView FourierFeatures::backward(MatrixView dy, bool need_dx) {
   if (!need_dx) return {};
   const Index n = dy.rows();
   const Index width = frequencies_.cols();
-  assert(n == y_.rows() && dy.cols() == 2 * width);
+  assert(n == y_.rows());
+  assert(dy.cols() == 2 * width);
   // d/dz sin(2πz) = 2π·cos(2πz) and d/dz cos(2πz) = −2π·sin(2πz); then dx = dz · Bᵀ.
   dz_.resize(n, width);
   for (Index r = 0; r < n; ++r) {

@@ -13,7 +13,7 @@ namespace {
 using testing::random_matrix;
 
 TEST(FourierFeatures, BandsAtKnownPoint) {
-  FourierFeatures layer(2, 3);  // frequencies 1, 2, 4 per input
+  FourierFeatures layer(2, 3);  // frequencies 1/8, 1/4, 1/2 per input
   ASSERT_EQ(layer.output_width(), 2 * 2 * 3);
   EXPECT_EQ(layer.parameter_count(), 0);
   Matrix x = Matrix::zeros(1, 2);
@@ -24,7 +24,7 @@ TEST(FourierFeatures, BandsAtKnownPoint) {
   const double inputs[] = {0.125, -0.25};
   for (Index i = 0; i < 2; ++i) {
     for (Index k = 0; k < 3; ++k) {
-      const double angle = 2.0 * pi * std::ldexp(1.0, static_cast<int>(k)) * inputs[i];
+      const double angle = 2.0 * pi * std::ldexp(0.125, static_cast<int>(k)) * inputs[i];
       EXPECT_NEAR(y(0, i * 3 + k), std::sin(angle), 1e-6) << "sin, input " << i << ", band " << k;
       EXPECT_NEAR(y(0, 6 + i * 3 + k), std::cos(angle), 1e-6) << "cos, input " << i << ", band " << k;
     }
@@ -32,13 +32,13 @@ TEST(FourierFeatures, BandsAtKnownPoint) {
 }
 
 TEST(FourierFeatures, HighBandKeepsPrecision) {
-  // 2^20 cycles per unit at x = 1/3: the phase is reduced before sin is taken.
-  FourierFeatures layer(1, 21);
+  // 2^20 cycles per unit (band 23) at x = 1/3: the phase is reduced before sin is taken.
+  FourierFeatures layer(1, 24);
   Matrix x = Matrix::filled(1, 1, 1.0f / 3.0f);
   const ConstMatrixView y = layer.forward(x, Mode::inference);
   const double cycles = std::ldexp(1.0, 20) * static_cast<double>(1.0f / 3.0f);
   const double expected = std::sin(2.0 * std::numbers::pi * (cycles - std::nearbyint(cycles)));
-  EXPECT_NEAR(y(0, 20), expected, 1e-5);
+  EXPECT_NEAR(y(0, 23), expected, 1e-5);
 }
 
 TEST(FourierFeatures, GradientsMatchFiniteDifferences) {

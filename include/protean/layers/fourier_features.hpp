@@ -4,9 +4,11 @@
 //
 //   z[N×IK] = x[N×I] · B[I×IK],   y[N×2IK] = [sin(2π·z), cos(2π·z)]
 //
-// B holds frequencies in cycles per unit of input (after standardization, when fit() trains):
-//   bands     B[i, i·K + k] = 2^k for k < K, zero elsewhere: each input on its own, at
-//             K octaves from 1 to 2^(K−1) (the positional encoding of NeRF, Mildenhall et al., 2020)
+// B contains frequencies in cycles per unit of input (after standardization, when fit() trains):
+//   bands     B[i, i·K + k] = 2^k / 8 for k < K, zero elsewhere: each input on its own, at K
+//             octaves from 1/8 to 2^(K−4), as in the positional encoding of NeRF (Mildenhall et
+//             al., 2020). The lowest band repeats only every 8 units, so standardized inputs
+//             within ±4 standard deviations never map to the same features.
 //   gaussian  every entry drawn from N(0, σ²) in initialize(): random directions that mix inputs
 // The layer has no trainable parameters. B is its one buffer, "frequencies", saved with the model.
 #pragma once
@@ -17,7 +19,8 @@ namespace protean {
 
 class FourierFeatures final : public Layer {
  public:
-  // Bands beyond 2^23 cycles per unit would exceed float32 precision for inputs of order 1.
+  static constexpr float kLowestBand = 0.125f;  // cycles per unit of input
+  // Bands beyond 2^20 cycles per unit would exceed float32 precision for inputs of order 1.
   static constexpr Index kMaxBands = 24;
 
   FourierFeatures(Index inputs, Index frequencies, FourierScheme scheme = FourierScheme::bands, float scale = 1.0f);

@@ -14,9 +14,9 @@ using Index = std::int64_t;
 
 enum class LayerKind { dense, residual, batch_norm, layer_norm, dropout, fourier_features };
 
-// How FourierFeatures chooses its frequencies.
+// Frequency scheme of FourierFeatures.
 enum class FourierScheme {
-  bands,     // per input, frequencies 1, 2, 4, …, 2^(K−1) cycles per unit of input
+  bands,     // per input, frequencies 1/8, 1/4, …, 2^(K−4) cycles per unit of input
   gaussian,  // a dense I×(I·K) matrix of draws from N(0, scale²)
 };
 
