@@ -118,6 +118,41 @@ TEST(ModelFile, FlippedHeaderBytesNeverCrash) {
   EXPECT_GT(errors, 0);
 }
 
+TEST(ModelFile, FlippedLengthBytesAreErrors) {
+  const std::string bytes = serialize_model(trained_model());
+  for (std::size_t i = 0; i < 8; ++i) {
+    for (const unsigned char mask : {0x01, 0x10, 0x80, 0xff}) {
+      std::string damaged = bytes;
+      damaged[i] = static_cast<char>(damaged[i] ^ mask);
+      try {
+        deserialize_model(damaged, "length.safetensors");
+        ADD_FAILURE() << "byte " << i << " of the header length flipped with mask " << int{mask} << " loaded";
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("length.safetensors"), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
+TEST(ModelFile, SingleBitFlipsAnywhereNeverCrash) {
+  const std::string bytes = serialize_model(trained_model());
+  const Dataset data = small_regression();
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    for (const unsigned char mask : {0x01, 0x80}) {
+      std::string damaged = bytes;
+      damaged[i] = static_cast<char>(damaged[i] ^ mask);
+      try {
+        // A flip in a name, the training summary or a weight's low bits can leave a valid file,
+        // which must then predict.
+        Model model = deserialize_model(damaged, "bit.safetensors");
+        EXPECT_EQ(model.predict(data.inputs).rows(), data.rows());
+      } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("bit.safetensors"), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
 TEST(ModelFile, NewerFormatVersionIsExplained) {
   std::string bytes = serialize_model(trained_model());
   const std::string from = "\"format_version\":\"1\"";
