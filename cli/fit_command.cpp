@@ -4,17 +4,24 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "commands.hpp"
 #include "data_options.hpp"
 #include "progress.hpp"
 #include "protean/data/idx.hpp"
+#include "protean/architecture.hpp"
 #include "protean/error.hpp"
 #include "protean/fit.hpp"
 #include "protean/io/atomic_file.hpp"
 #include "protean/io/model_file.hpp"
 #include "protean/report/report.hpp"
+#include "protean/train/schedule.hpp"
+#include "protean/train/checkpoint.hpp"
+#include "run_control.hpp"
 
 namespace protean::cli {
 
@@ -30,8 +37,17 @@ struct FitCommandOptions {
   std::string task;
   std::string hidden = "64,64";
   std::string activation = "relu";
+  std::string arch;  // architecture text or JSON; empty: --hidden and --activation
   std::string loss;
-  std::string optimizer = "adam";
+  std::string optimizer;  // empty: automatic
+  double huber_delta = 1.0;
+  std::optional<float> weight_decay;
+  double clip_norm = 0.0;
+  int patience = -1;  // -1: automatic
+  int warmup = 0;
+  int step_epochs = 0;
+  double lr_factor = 0.1;
+  int plateau_patience = 5;
   float learning_rate = 0.0f;
   int epochs = 0;
   Index batch_size = 0;
@@ -42,7 +58,95 @@ struct FitCommandOptions {
   bool diagnostics = false;
   std::string output = "model.safetensors";
   std::string report;  // folder for the report; empty: none
+  int checkpoint_every = 0;     // epochs; 0: checkpoints only when stopped by a signal
+  std::string checkpoint_dir;   // empty: the output's folder
+  int keep_checkpoints = 3;     // 0: keep all
+  std::string resume;           // checkpoint to continue
+  bool retry_lower_lr = false;
 };
+
+constexpr int kDivergenceRetries = 3;
+
+// The command-line fields that a checkpoint stores besides the library's recipe, so that
+// `--resume` alone reads the same data the same way and writes the same outputs.
+std::string application_json(const FitCommandOptions& options) {
+  nlohmann::json stored;
+  stored["data"] = options.data;
+  stored["labels"] = options.data_options.labels;
+  stored["delimiter"] = options.data_options.delimiter;
+  stored["header"] = options.data_options.header;
+  stored["no_header"] = options.data_options.no_header;
+  stored["test"] = options.test;
+  stored["test_labels"] = options.test_labels;
+  stored["target"] = options.target;
+  stored["drop"] = options.drop;
+  stored["task"] = options.task;
+  stored["output"] = options.output;
+  stored["report"] = options.report;
+  stored["checkpoint_every"] = options.checkpoint_every;
+  stored["checkpoint_dir"] = options.checkpoint_dir;
+  stored["keep_checkpoints"] = options.keep_checkpoints;
+  return stored.dump();
+}
+
+// The options of a resumed run: those stored in the checkpoint, with the paths given now (data,
+// outputs, checkpoint settings) in place of the stored ones. Any other option is rejected,
+// because the run must continue with the recipe it started with.
+FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI::App& command, const Checkpoint& checkpoint) {
+  const std::set<std::string> changeable = {"DATA",     "--labels",           "--test",           "--test-labels",
+                                            "--output", "--report",           "--checkpoint-every", "--checkpoint-dir",
+                                            "--keep-checkpoints", "--resume"};
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->count() > 0 && changeable.count(option->get_name()) == 0) {
+      throw Error(fmt::format("{} cannot be combined with --resume, because a resumed run keeps the options stored in its checkpoint",
+                              option->get_name()),
+                  "drop it, or start a new run without --resume");
+    }
+  }
+  const nlohmann::json stored = nlohmann::json::parse(checkpoint.application, nullptr, /*allow_exceptions=*/false);
+  if (!stored.is_object()) {
+    throw Error(Location{requested.resume}, "the checkpoint contains no command-line options of 'protean fit'",
+                "resume it with the program that wrote it");
+  }
+  FitCommandOptions options = requested;
+  try {
+    options.data = stored.at("data").get<std::string>();
+    options.data_options.labels = stored.at("labels").get<std::string>();
+    options.data_options.delimiter = stored.at("delimiter").get<std::string>();
+    options.data_options.header = stored.at("header").get<bool>();
+    options.data_options.no_header = stored.at("no_header").get<bool>();
+    options.test = stored.at("test").get<std::string>();
+    options.test_labels = stored.at("test_labels").get<std::string>();
+    options.target = stored.at("target").get<std::string>();
+    options.drop = stored.at("drop").get<std::vector<std::string>>();
+    options.task = stored.at("task").get<std::string>();
+    options.output = stored.at("output").get<std::string>();
+    options.report = stored.at("report").get<std::string>();
+    options.checkpoint_every = stored.at("checkpoint_every").get<int>();
+    options.checkpoint_dir = stored.at("checkpoint_dir").get<std::string>();
+    options.keep_checkpoints = stored.at("keep_checkpoints").get<int>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Location{requested.resume}, fmt::format("the checkpoint's command-line options are invalid: {}", e.what()),
+                "resume from another checkpoint or start the run again");
+  }
+  auto given = [&](const char* name) { return command.count(name) > 0; };
+  if (given("DATA")) options.data = requested.data;
+  if (given("--labels")) options.data_options.labels = requested.data_options.labels;
+  if (given("--test")) options.test = requested.test;
+  if (given("--test-labels")) options.test_labels = requested.test_labels;
+  if (given("--output")) options.output = requested.output;
+  if (given("--report")) options.report = requested.report;
+  if (given("--checkpoint-every")) options.checkpoint_every = requested.checkpoint_every;
+  if (given("--checkpoint-dir")) options.checkpoint_dir = requested.checkpoint_dir;
+  if (given("--keep-checkpoints")) options.keep_checkpoints = requested.keep_checkpoints;
+  return options;
+}
+
+std::string describe_divergence(const Divergence& divergence) {
+  const std::string where = divergence.batch > 0 ? fmt::format("epoch {}, batch {}", divergence.epoch, divergence.batch)
+                                                 : fmt::format("the end of epoch {}", divergence.epoch);
+  return fmt::format("training diverged at {}: the {} became NaN or infinite", where, divergence.quantity);
+}
 
 std::vector<Index> parse_widths(const std::string& text) {
   std::vector<Index> widths;
@@ -80,21 +184,36 @@ Dataset read_data(const std::string& path, const std::string& labels, const FitC
   return to_dataset(read_csv(path, csv_options(options.data_options)), dataset_options);
 }
 
-void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
+void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, const CLI::App& command) {
+  std::unique_ptr<Checkpoint> checkpoint;
+  if (!requested.resume.empty()) checkpoint = std::make_unique<Checkpoint>(load_checkpoint(requested.resume));
+  const FitCommandOptions options = checkpoint ? resumed_options(requested, command, *checkpoint) : requested;
+  if (options.data.empty()) throw CLI::RequiredError("DATA");
+
   FitOptions fit_options;
   fit_options.hidden = parse_widths(options.hidden);
   const auto activation = parse_activation(options.activation);
   if (!activation) {
-    throw Error(fmt::format("unknown activation {}", quote_value(options.activation)),
-                "use identity, sigmoid, hard_sigmoid, relu, leaky_relu, tanh or softplus");
+    throw Error(fmt::format("unknown activation {}", quote_value(options.activation)), "use one of " + activation_names());
   }
   fit_options.activation = *activation;
+  fit_options.architecture = options.arch;
+  // Parse now so that a mistake in --arch fails before the data is read.
+  if (!options.arch.empty()) parse_architecture(options.arch);
   fit_options.loss = options.loss;
   fit_options.optimizer = options.optimizer;
   fit_options.learning_rate = options.learning_rate;
   fit_options.epochs = options.epochs;
   fit_options.batch_size = options.batch_size;
-  fit_options.schedule = options.schedule == "constant" ? Schedule::constant : Schedule::cosine;
+  fit_options.schedule = parse_schedule_kind(options.schedule).value_or(Schedule::cosine);
+  fit_options.schedule.warmup_epochs = options.warmup;
+  fit_options.schedule.step_epochs = options.step_epochs;
+  fit_options.schedule.factor = options.lr_factor;
+  fit_options.schedule.plateau_patience = options.plateau_patience;
+  fit_options.huber_delta = options.huber_delta;
+  fit_options.weight_decay = options.weight_decay;
+  fit_options.clip_norm = options.clip_norm;
+  fit_options.patience = options.patience;
   fit_options.validation_fraction = options.validation;
   fit_options.seed = options.seed;
   fit_options.threads = options.threads;
@@ -130,11 +249,74 @@ void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
     std::fprintf(stderr, "warning: gnuplot was not found, so --report will fail after training (the model is still saved); "
                          "install it with 'apt-get install gnuplot-nox'\n");
   }
+  // Checkpoints: every --checkpoint-every epochs, and when a signal stops the run.
+  StopSignals signals;
+  const std::filesystem::path output_path(options.output);
+  const std::filesystem::path checkpoint_folder =
+      !options.checkpoint_dir.empty() ? std::filesystem::path(options.checkpoint_dir)
+                                      : (output_path.has_parent_path() ? output_path.parent_path() : std::filesystem::path("."));
+  if ((options.checkpoint_every > 0 || !options.checkpoint_dir.empty()) && !std::filesystem::is_directory(checkpoint_folder)) {
+    throw Error(Location{checkpoint_folder.string()}, "the checkpoint folder does not exist", "create it first or give another --checkpoint-dir");
+  }
+  const CheckpointFiles checkpoint_files(checkpoint_folder, output_path, options.keep_checkpoints);
+  const std::string application = application_json(options);
+  std::filesystem::path last_checkpoint;
+  fit_options.checkpoint_every = options.checkpoint_every;
+  fit_options.stop_requested = &signals.requested();
+  fit_options.resume = checkpoint.get();
+  fit_options.on_checkpoint = [&](const Checkpoint& state) {
+    Checkpoint stored = state;
+    stored.application = application;
+    const std::filesystem::path path = checkpoint_files.path_for(state.state.epoch, state.state.batch);
+    try {
+      UninterruptedWrite guard;
+      save_checkpoint(stored, path);
+    } catch (const Error& e) {
+      // A failed periodic checkpoint must not end a healthy run, but a failed final one is reported.
+      if (signals.requested().load()) throw;
+      std::fprintf(stderr, "warning: checkpoint not saved, training continues: %s\n", e.what());
+      return;
+    }
+    last_checkpoint = path;
+    checkpoint_files.prune();
+  };
+
   ProgressPrinter progress(stdout);
   FitResult result = fit(data, fit_options, global.quiet ? nullptr : &progress);
+  for (int retry = 1; options.retry_lower_lr && result.training.divergence && retry <= kDivergenceRetries; ++retry) {
+    fit_options.learning_rate = result.learning_rate / 10.0f;
+    std::fprintf(stderr, "warning: %s; retrying from the start with learning rate %g (retry %d of %d)\n",
+                 describe_divergence(*result.training.divergence).c_str(), fit_options.learning_rate, retry, kDivergenceRetries);
+    result = fit(data, fit_options, global.quiet ? nullptr : &progress);
+  }
   for (const auto& warning : result.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
 
-  save_model(result.model, options.output);
+  if (result.training.interrupted) {
+    std::fflush(stdout);
+    const TrainState& state = result.training.state;
+    const int signal = signals.signal_number();
+    const std::string position = state.batch > 0 ? fmt::format("{} finished epochs and {} batches of the next", state.epoch, state.batch)
+                                                 : fmt::format("{} finished epochs", state.epoch);
+    std::fprintf(stderr, "interrupted by %s after %s; checkpoint saved to %s\nresume with: protean fit --resume '%s'\n",
+                 signal == SIGTERM ? "SIGTERM" : "SIGINT", position.c_str(), last_checkpoint.c_str(), last_checkpoint.c_str());
+    throw ExitCode{128 + signal};
+  }
+
+  {
+    UninterruptedWrite guard;
+    save_model(result.model, options.output);
+  }
+  if (result.training.divergence) {
+    const int kept = result.training.best_epoch;
+    throw Error(fmt::format("{}; {} saved to {}", describe_divergence(*result.training.divergence),
+                            kept > 0 ? fmt::format("the model of epoch {}, the last that ended finite, was", kept)
+                                     : std::string("the initial weights were"),
+                            options.output),
+                fmt::format("the learning rate {:g} is likely too high, or the data hold extreme values: lower --lr "
+                            "(for example to {:g}){}",
+                            result.learning_rate, result.learning_rate / 10.0f,
+                            options.retry_lower_lr ? "" : ", or add --retry-lower-lr to retry with lower rates automatically"));
+  }
   if (!options.report.empty()) {
     try {
       const ReportResult report = write_report(result.model, data, &result.training, options.report);
@@ -167,8 +349,8 @@ void run_fit(const FitCommandOptions& options, const GlobalOptions& global) {
 void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<FitCommandOptions>();
   CLI::App* command = app.add_subcommand("fit", "Train a network on a CSV file (or IDX images) and save it");
-  command->add_option("DATA", options->data, "Training data: a CSV file, or an IDX images file with --labels")
-      ->required();
+  // Required unless --resume gives it; run_fit() checks.
+  command->add_option("DATA", options->data, "Training data: a CSV file, or an IDX images file with --labels");
   add_data_options(*command, options->data_options, /*with_labels=*/true);
   command->add_option("--test", options->test, "Data to score after training (same format as DATA); not used for training");
   command->add_option("--test-labels", options->test_labels, "IDX labels file for --test");
@@ -180,16 +362,31 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("--task", options->task,
                       "regression or classification (default: classification when the target holds text)")
       ->check(CLI::IsMember({"regression", "classification"}));
-  command->add_option("--hidden", options->hidden, "Hidden layer widths, comma-separated, or 'none'")->capture_default_str();
-  command->add_option("-a,--activation", options->activation,
-                      "Hidden activation: relu, leaky_relu, sigmoid, hard_sigmoid, tanh, softplus, identity")
+  CLI::Option* hidden = command->add_option("--hidden", options->hidden, "Hidden layer widths, comma-separated, or 'none'")
+                            ->capture_default_str();
+  CLI::Option* activation = command->add_option("-a,--activation", options->activation, "Hidden activation: " + activation_names())
+                                ->capture_default_str();
+  command
+      ->add_option("--arch", options->arch,
+                   "Hidden layers as architecture text, e.g. 'fourier:8, 128 relu, res(128 relu)x3, bn, dropout:0.1' "
+                   "(docs/architecture-text.md), or its JSON form; replaces --hidden and --activation. A linear output "
+                   "layer is appended unless the text ends with one of the right width")
+      ->excludes(hidden)
+      ->excludes(activation);
+  command->add_option("--loss", options->loss,
+                      "Loss: mse, mae or huber for numbers; cross_entropy, or bce for two classes with one output unit "
+                      "(default: mse for numbers, cross_entropy for classes)")
+      ->check(CLI::IsMember({"mse", "mae", "huber", "cross_entropy", "bce"}));
+  command->add_option("--huber-delta", options->huber_delta,
+                      "Huber loss threshold δ, in standard deviations of the target: errors beyond it count linearly")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  command->add_option("--loss", options->loss, "mse or cross_entropy (default: by target type)")
-      ->check(CLI::IsMember({"mse", "cross_entropy"}));
-  command->add_option("--optimizer", options->optimizer, "adam or sgd (SGD uses momentum 0.9)")
-      ->check(CLI::IsMember({"adam", "sgd"}))
-      ->capture_default_str();
-  command->add_option("--lr", options->learning_rate, "Learning rate (default: 0.001 for adam, 0.01 for sgd)")
+  command->add_option("--optimizer", options->optimizer,
+                      "sgd (momentum 0.9), nesterov (SGD with Nesterov momentum 0.9), rmsprop, adam, adamw, or lbfgs "
+                      "(full-batch L-BFGS, --epochs counts iterations; for small data) (default: adam)")
+      ->check(CLI::IsMember({"sgd", "nesterov", "rmsprop", "adam", "adamw", "lbfgs"}));
+  command->add_option("--lr", options->learning_rate,
+                      "Learning rate (default: 0.01 for sgd and nesterov, 0.001 otherwise; not used by lbfgs)")
       ->check([](const std::string& text) {
         try {
           const double rate = std::stod(text);
@@ -204,9 +401,37 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("-b,--batch-size", options->batch_size,
                       "Rows per optimizer step (default: 32 up to 10000 training rows, else 128)")
       ->check(CLI::Range(Index{1}, Index{1} << 30));
-  command->add_option("--schedule", options->schedule, "Learning-rate schedule: cosine (decays to 1%) or constant")
-      ->check(CLI::IsMember({"cosine", "constant"}))
+  command->add_option("--schedule", options->schedule,
+                      "Learning-rate schedule: cosine (decays to 1% at the last epoch), step (×--lr-factor every "
+                      "--step-epochs), exponential (a constant factor per epoch, to 1% at the last), plateau (×--lr-factor "
+                      "after --plateau-patience epochs without a lower validation loss) or constant")
+      ->check(CLI::IsMember({"cosine", "step", "exponential", "plateau", "constant"}))
       ->capture_default_str();
+  command->add_option("--warmup", options->warmup,
+                      "Epochs of linear learning-rate warm-up before the schedule, from lr/N to lr (default: 0, none)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--step-epochs", options->step_epochs,
+                      "Epochs between reductions of the step schedule (default: a third of the epochs after warm-up)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--lr-factor", options->lr_factor, "Factor applied to the learning rate at each step or plateau reduction, in (0, 1]")
+      ->check(CLI::Range(1e-9, 1.0))
+      ->capture_default_str();
+  command->add_option("--plateau-patience", options->plateau_patience,
+                      "Epochs without a lower validation loss before the plateau schedule reduces the rate")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command->add_option("--weight-decay", options->weight_decay,
+                      "Weight decay of all weights (not biases): L2 coefficient added to the gradient for sgd, nesterov, "
+                      "rmsprop and adam, decoupled decay rate for adamw, (λ/2)·Σw² added to the loss for lbfgs "
+                      "(default: 0; 0.01 for adamw)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--clip-norm", options->clip_norm,
+                      "Rescale each step's gradients so that their global L2 norm is at most this (default: 0, off; not used by lbfgs)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--patience", options->patience,
+                      "Stop after this many epochs without a lower validation loss and keep the best epoch; 0 turns it off "
+                      "(default: 10 above 10000 training rows, else off)")
+      ->check(CLI::NonNegativeNumber);
   command->add_option("--validation", options->validation,
                       "Fraction of rows held out to choose the best epoch, in [0, 1)")
       ->check(CLI::Range(0.0, 0.99))
@@ -214,14 +439,27 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("-s,--seed", options->seed, "Random seed: the same seed, data and threads give the same model")
       ->capture_default_str();
   command->add_flag("--diagnostics", options->diagnostics,
-                    "Record each layer's weight-gradient norm per epoch; printed with the progress and drawn by --report");
+                    "Record each layer's weight-gradient norm and activation statistics per epoch, warn about vanishing or "
+                    "exploding gradients and dead units; norms are printed with the progress and drawn by --report");
   command->add_option("-j,--threads", options->threads, "Threads for matrix products")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   command->add_option("-o,--output", options->output, "Model file to write (safetensors)")->capture_default_str();
   command->add_option("--report", options->report,
                       "After saving the model, write figures of the fit and report.html into this folder (needs gnuplot)");
-  command->callback([options, &global] { run_fit(*options, global); });
+  command->add_option("--checkpoint-every", options->checkpoint_every,
+                      "Save a checkpoint every N epochs (default: only when stopped by Ctrl-C or SIGTERM)")
+      ->check(CLI::Range(1, 1'000'000));
+  command->add_option("--checkpoint-dir", options->checkpoint_dir,
+                      "Folder for checkpoints, named <model>-checkpoint-epoch-N.safetensors (default: the output's folder)");
+  command->add_option("--keep-checkpoints", options->keep_checkpoints, "Keep only the newest K checkpoints of this run; 0 keeps all")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str();
+  command->add_option("--resume", options->resume,
+                      "Continue the run saved in this checkpoint with its stored options; DATA and the output paths may be given anew");
+  command->add_flag("--retry-lower-lr", options->retry_lower_lr,
+                    "When training diverges (NaN or infinity), start again with a 10x lower learning rate, up to 3 times");
+  command->callback([options, &global, command] { run_fit(*options, global, *command); });
 }
 
 }  // namespace protean::cli

@@ -6,8 +6,14 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "protean/architecture.hpp"
 #include "protean/data/split.hpp"
 #include "protean/error.hpp"
+#include "protean/losses/huber.hpp"
+#include "protean/optimizers/lbfgs.hpp"
+#include "protean/train/diagnostics.hpp"
+#include "protean/train/full_batch.hpp"
+#include "protean/train/checkpoint.hpp"
 
 namespace protean {
 
@@ -44,12 +50,130 @@ void check_options(const FitOptions& options) {
   if (options.threads < 1 || options.threads > 1024) {
     throw Error(fmt::format("invalid thread count {}", options.threads), "give a count between 1 and 1024");
   }
+  if (options.weight_decay && !(*options.weight_decay >= 0.0f && std::isfinite(*options.weight_decay))) {
+    throw Error(fmt::format("invalid weight decay {}", *options.weight_decay), "give 0 or a small positive number such as 0.0001");
+  }
+  if (!(options.clip_norm >= 0.0) || !std::isfinite(options.clip_norm)) {
+    throw Error(fmt::format("invalid gradient clipping norm {}", options.clip_norm), "give 0 (off) or a positive norm such as 1");
+  }
+  if (options.patience < -1) {
+    throw Error(fmt::format("invalid patience {}", options.patience), "give 0 (off) or a positive number of epochs");
+  }
+  const Schedule& schedule = options.schedule;
+  if (schedule.warmup_epochs < 0 || schedule.step_epochs < 0 || schedule.plateau_patience < 0) {
+    throw Error(fmt::format("invalid schedule epochs: warm-up {}, step {}, plateau patience {}", schedule.warmup_epochs,
+                            schedule.step_epochs, schedule.plateau_patience),
+                "give epoch counts of 0 or more");
+  }
+  if (!(schedule.factor > 0.0 && schedule.factor <= 1.0) || !(schedule.final_fraction > 0.0 && schedule.final_fraction <= 1.0)) {
+    throw Error(fmt::format("invalid schedule factor {} or final fraction {}", schedule.factor, schedule.final_fraction),
+                "give numbers in (0, 1], for example 0.1 and 0.01");
+  }
+}
+
+// The hidden layers: FitOptions::architecture when it is set, else FitOptions::hidden.
+void add_hidden_layers(Network& network, const FitOptions& options) {
+  if (!options.architecture.empty()) {
+    network.add(parse_architecture(options.architecture));
+    return;
+  }
+  for (const Index width : options.hidden) network.add_dense(width, options.activation);
+}
+
+// A linear output layer of `outputs` units, unless the architecture text already ends with one.
+void add_output_layer(Network& network, const FitOptions& options, Index outputs) {
+  if (!options.architecture.empty() && network.layer_count() > 0) {
+    const LayerConfig last = network.layer(network.layer_count() - 1).config();
+    if (last.kind == LayerKind::dense && last.activation == Activation::identity && last.units == outputs) return;
+  }
+  network.add_dense(outputs, Activation::identity);
+}
+
+// Puts a checkpoint's weights and optimizer state into the freshly built network and optimizer.
+void resume_weights(const Checkpoint& checkpoint, Network& network, Optimizer& optimizer) {
+  Network saved = checkpoint.model.network;
+  if (saved.describe() != network.describe()) {
+    throw Error(fmt::format("the checkpoint's network {} differs from the network {} built from its recipe", saved.describe(),
+                            network.describe()),
+                "the checkpoint is damaged; resume from an earlier checkpoint or start the run again");
+  }
+  const std::vector<Parameter> from = saved.parameters();
+  const std::vector<Parameter> to = network.parameters();
+  for (std::size_t i = 0; i < to.size(); ++i) to[i].value.copy_from(from[i].value);
+  const std::vector<Buffer> saved_buffers = saved.buffers();
+  const std::vector<Buffer> buffers = network.buffers();
+  for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i].value.copy_from(saved_buffers[i].value);
+  optimizer.set_state(checkpoint.optimizer_state);
+}
+
+// The options a run uses: the requested ones, or on resume the checkpoint's recipe together with
+// the requested robustness settings.
+FitOptions effective_options(const FitOptions& requested) {
+  if (requested.resume == nullptr) return requested;
+  FitOptions options = requested.resume->options;
+  options.check_finite = requested.check_finite;
+  options.checkpoint_every = requested.checkpoint_every;
+  options.on_checkpoint = requested.on_checkpoint;
+  options.stop_requested = requested.stop_requested;
+  options.resume = requested.resume;
+  return options;
+}
+
+// Iterations of a bare L-BFGS fit. It usually stops earlier, when float32 gradients no longer
+// give a descent direction, and the best validation iteration is kept.
+constexpr int kAutomaticLbfgsIterations = 2000;
+
+// Creates the loss for `name` and checks that it fits the data's task.
+std::unique_ptr<Loss> select_loss(const std::string& name, double huber_delta, const Dataset& data) {
+  std::unique_ptr<Loss> loss = name == "huber" ? std::make_unique<HuberLoss>(huber_delta) : make_loss(name);
+  if (!loss) throw Error(fmt::format("unknown loss '{}'", name), "use mse, mae, huber, cross_entropy or bce");
+  const bool classification = data.task == Task::classification;
+  const bool class_loss = name == "cross_entropy" || name == "bce";
+  if (classification != class_loss) {
+    throw Error(fmt::format("loss '{}' does not fit a {} target", name, to_string(data.task)),
+                "use cross_entropy or bce for class labels and mse, mae or huber for numbers, or leave --loss unset");
+  }
+  if (name == "bce" && data.class_count() != 2) {
+    throw Error(fmt::format("loss 'bce' needs exactly two classes but the target has {} ({})", data.class_count(),
+                            fmt::join(data.class_names, ", ")),
+                "use cross_entropy for more than two classes");
+  }
+  return loss;
+}
+
+std::string describe_recipe(const Model& model, const std::string& optimizer_name, const Optimizer& optimizer,
+                            const FitOptions& options, const TrainOptions& train_options, const FitResult& result) {
+  std::string recipe = fmt::format("network {}, ", model.network.describe());
+  if (optimizer_name == "lbfgs") {
+    recipe += fmt::format("lbfgs full batch (strong Wolfe line search), {} loss, up to {} iterations", model.loss,
+                          train_options.epochs);
+  } else {
+    recipe += fmt::format("{} lr {:g}, {} loss, {} epochs, batch {}, {} schedule", optimizer.name(), optimizer.learning_rate(),
+                          model.loss, train_options.epochs, train_options.batch_size, describe(train_options.schedule));
+  }
+  if (model.loss == "huber") recipe += fmt::format(", huber delta {:g}", options.huber_delta);
+  const float decay = optimizer_name == "adamw" ? options.weight_decay.value_or(0.01f) : options.weight_decay.value_or(0.0f);
+  if (decay > 0.0f) recipe += fmt::format(", weight decay {:g}", decay);
+  if (train_options.clip_norm > 0.0 && optimizer_name != "lbfgs") recipe += fmt::format(", clip norm {:g}", train_options.clip_norm);
+  if (train_options.patience > 0) recipe += fmt::format(", early stopping after {} epochs without improvement", train_options.patience);
+  recipe += fmt::format(", seed {}, {} train / {} validation rows", options.seed, result.train_rows, result.validation_rows);
+  return recipe;
 }
 
 }  // namespace
 
-FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* observer) {
+std::string automatic_optimizer(Task /*task*/, Index /*train_rows*/) { return "adam"; }
+
+FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver* observer) {
+  const FitOptions options = effective_options(requested);
   check_options(options);
+  const DataFingerprint data_print = fingerprint_of(data);
+  if (options.resume != nullptr && !(options.resume->data == data_print)) {
+    throw Error(Location{data.source},
+                fmt::format("the data ({} rows, {} inputs) differ from the data the checkpoint was trained on ({} rows, {} inputs)",
+                            data_print.rows, data_print.inputs, options.resume->data.rows, options.resume->data.inputs),
+                "resume with the same data file and data options as the interrupted run");
+  }
   FitResult result;
   Model& model = result.model;
   model.task = data.task;
@@ -97,34 +221,76 @@ FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* 
     model.target_scaler.transform(validation_data.targets);
   }
 
+  // Loss, chosen first because binary cross-entropy needs a single output unit.
+  model.loss = options.loss.empty() ? (classification ? "cross_entropy" : "mse") : options.loss;
+  const std::unique_ptr<Loss> loss = select_loss(model.loss, options.huber_delta, data);
+
   // Network.
   model.network = Network(data.inputs.cols());
   model.network.backend().set_threads(options.threads);
-  for (const Index width : options.hidden) model.network.add_dense(width, options.activation);
-  const Index outputs = classification ? data.class_count() : data.targets.cols();
-  model.network.add_dense(outputs, Activation::identity);
+  add_hidden_layers(model.network, options);
+  const Index outputs = model.loss == "bce" ? 1 : (classification ? data.class_count() : data.targets.cols());
+  add_output_layer(model.network, options, outputs);
   model.network.initialize(options.seed);
 
-  // Loss and optimizer.
-  model.loss = options.loss.empty() ? (classification ? "cross_entropy" : "mse") : options.loss;
-  const auto loss = make_loss(model.loss);
-  if (!loss) throw Error(fmt::format("unknown loss '{}'", model.loss), "use mse or cross_entropy");
-  if (classification != (model.loss == "cross_entropy")) {
-    throw Error(fmt::format("loss '{}' does not fit a {} target", model.loss, to_string(data.task)),
-                "use cross_entropy for class labels and mse for numbers, or leave --loss unset");
-  }
+  // Optimizer.
+  const std::string optimizer_name =
+      options.optimizer.empty() ? automatic_optimizer(data.task, train_data.rows()) : options.optimizer;
+  const bool full_batch = optimizer_name == "lbfgs";
   float rate = options.learning_rate;
-  if (rate == 0.0f) rate = options.optimizer == "sgd" ? 1e-2f : 1e-3f;
-  auto optimizer = make_optimizer(options.optimizer, rate);
-  if (!optimizer) throw Error(fmt::format("unknown optimizer '{}'", options.optimizer), "use adam or sgd");
+  if (rate == 0.0f) rate = optimizer_name == "sgd" || optimizer_name == "nesterov" ? 1e-2f : 1e-3f;
+  // L-BFGS chooses its own step lengths; the Adam object only keeps the code below uniform.
+  auto optimizer = make_optimizer(full_batch ? "adam" : optimizer_name, rate, options.weight_decay);
+  if (!optimizer) {
+    throw Error(fmt::format("unknown optimizer '{}'", optimizer_name), "use sgd, nesterov, rmsprop, adam, adamw or lbfgs");
+  }
+  if (full_batch && (options.resume != nullptr || options.checkpoint_every > 0)) {
+    throw Error("checkpoints are not supported with the lbfgs optimizer", "use adam, or train without checkpoints");
+  }
+  result.learning_rate = rate;
+  if (options.resume != nullptr) resume_weights(*options.resume, model.network, *optimizer);
 
   TrainOptions train_options;
   train_options.batch_size = options.batch_size > 0 ? options.batch_size : (train_data.rows() <= 10'000 ? 32 : 128);
-  train_options.epochs = options.epochs > 0 ? options.epochs : automatic_epochs(train_data.rows(), train_options.batch_size);
+  train_options.epochs = options.epochs > 0 ? options.epochs
+                         : full_batch        ? kAutomaticLbfgsIterations
+                                             : automatic_epochs(train_data.rows(), train_options.batch_size);
   train_options.seed = options.seed;
   train_options.schedule = options.schedule;
   train_options.restore_best = true;
   train_options.record_gradient_norms = options.diagnostics;
+  train_options.record_activation_statistics = options.diagnostics;
+  train_options.clip_norm = options.clip_norm;
+  train_options.patience = options.patience >= 0 ? options.patience : (train_data.rows() > 10'000 ? 10 : 0);
+  train_options.check_finite = options.check_finite;
+  train_options.stop_requested = options.stop_requested;
+  train_options.checkpoint_every = options.checkpoint_every;
+  if (options.resume != nullptr) train_options.resume = &options.resume->state;
+
+  // A checkpoint stores the recipe with every automatic choice resolved.
+  FitOptions resolved = options;
+  resolved.learning_rate = rate;
+  resolved.epochs = train_options.epochs;
+  resolved.batch_size = train_options.batch_size;
+  resolved.loss = model.loss;
+  resolved.optimizer = optimizer_name;
+  resolved.patience = train_options.patience;
+  resolved.on_checkpoint = nullptr;
+  resolved.stop_requested = nullptr;
+  resolved.resume = nullptr;
+  auto make_checkpoint = [&](const TrainState& state) {
+    Checkpoint checkpoint;
+    checkpoint.options = resolved;
+    checkpoint.data = data_print;
+    checkpoint.model = model;
+    checkpoint.optimizer = optimizer_name;
+    checkpoint.optimizer_state = optimizer->state();
+    checkpoint.state = state;
+    return checkpoint;
+  };
+  if (options.on_checkpoint) {
+    train_options.on_checkpoint = [&](const TrainState& state) { options.on_checkpoint(make_checkpoint(state)); };
+  }
 
   // Validation metrics are reported in the targets' own units.
   Validation validation;
@@ -140,17 +306,23 @@ FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* 
     return regression_metrics(unscaled, original_targets);
   };
 
-  result.recipe = fmt::format("network {}, {} lr {:g}, {} loss, {} epochs, batch {}, {} schedule, seed {}, {} train / {} validation rows",
-                              model.network.describe(), optimizer->name(), rate, model.loss, train_options.epochs,
-                              train_options.batch_size, options.schedule == Schedule::cosine ? "cosine" : "constant",
-                              options.seed, result.train_rows, result.validation_rows);
+  result.recipe = describe_recipe(model, optimizer_name, *optimizer, options, train_options, result);
 
-  result.training = train(model.network, *loss, *optimizer, train_data.inputs, train_data.targets, train_options,
-                          validation_data.rows() > 0 ? &validation : nullptr, observer);
+  const Validation* validation_pointer = validation_data.rows() > 0 ? &validation : nullptr;
+  if (full_batch) {
+    Lbfgs lbfgs;
+    result.training = train_full_batch(model.network, *loss, lbfgs, train_data.inputs, train_data.targets, train_options,
+                                       options.weight_decay.value_or(0.0f), validation_pointer, observer);
+  } else {
+    result.training = train(model.network, *loss, *optimizer, train_data.inputs, train_data.targets, train_options,
+                            validation_pointer, observer);
+  }
+  for (std::string& warning : diagnose_training(result.training)) result.warnings.push_back(std::move(warning));
+  if (result.training.interrupted && options.on_checkpoint) options.on_checkpoint(make_checkpoint(result.training.state));
 
   nlohmann::json summary;
   summary["recipe"] = result.recipe;
-  summary["optimizer"] = optimizer->name();
+  summary["optimizer"] = optimizer_name;
   summary["learning_rate"] = std::stod(fmt::format("{:g}", rate));  // 0.001, not float noise
   summary["batch_size"] = train_options.batch_size;
   summary["epochs_run"] = result.training.history.size();

@@ -6,7 +6,10 @@
 // the data and reported in FitResult::recipe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,19 +19,53 @@
 
 namespace protean {
 
+struct Checkpoint;
+
+// A new recipe field must also be written and read by the checkpoint recipe in
+// src/train/checkpoint.cpp, or resumed runs fall back to its default.
 struct FitOptions {
   std::vector<Index> hidden = {64, 64};   // widths of the hidden layers
   Activation activation = Activation::relu;
-  std::string optimizer = "adam";         // "adam" or "sgd"
-  float learning_rate = 0.0f;             // 0: 1e-3 for Adam, 1e-2 for SGD
+  // Architecture text or JSON (architecture.hpp) of the hidden layers, in place of `hidden` and
+  // `activation` when not empty. A linear output layer of the width the data needs is appended
+  // unless the text already ends with one, so the text `protean info` prints can be given back.
+  std::string architecture;
+  // "sgd", "nesterov", "rmsprop", "adam", "adamw" or "lbfgs" (full batch, train/full_batch.hpp);
+  // empty: chosen from the data (automatic_optimizer).
+  std::string optimizer;
+  float learning_rate = 0.0f;             // 0: 1e-2 for SGD and Nesterov, 1e-3 otherwise; unused by L-BFGS
   int epochs = 0;                         // 0: chosen from the data size
   Index batch_size = 0;                   // 0: 32 up to 10,000 training rows, else 128
-  std::string loss;                       // empty: "mse" for regression, "cross_entropy" for classes
-  Schedule schedule = Schedule::cosine;
+  // Empty: "mse" for regression, "cross_entropy" for classes. Regression also takes "mae" and
+  // "huber"; two classes also take "bce" (one output unit with a sigmoid, binary cross-entropy).
+  std::string loss;
+  double huber_delta = 1.0;               // Huber's δ, in standard deviations of the target
+  Schedule schedule = Schedule::cosine;   // unused by L-BFGS
+  // Weight decay (all weights, no biases): L2 added to the gradient, or AdamW's decoupled rate;
+  // for L-BFGS the coefficient λ of (λ/2)·Σθ² added to the loss. Absent: 0, or 0.01 for AdamW.
+  std::optional<float> weight_decay;
+  double clip_norm = 0.0;                 // global gradient-norm clipping (TrainOptions::clip_norm); 0: off
+  // Early stopping after this many epochs without a lower validation loss; 0: off; -1: automatic
+  // (10 above 10,000 training rows, else off).
+  int patience = -1;
   double validation_fraction = 0.1;       // share of rows held out to pick the best epoch
   std::uint64_t seed = 0;
   int threads = 1;
-  bool diagnostics = false;               // record per-layer gradient norms every epoch
+  // Record per-layer gradient norms and activation statistics every epoch and add warnings about
+  // vanishing or exploding gradients and dead units (train/diagnostics.hpp). Loss warnings are
+  // added either way.
+  bool diagnostics = false;
+
+  // Robustness (see train/checkpoint.hpp); none of these change the weights a run produces.
+  bool check_finite = true;               // stop on a NaN or infinity (TrainOptions::check_finite)
+  int checkpoint_every = 0;               // epochs between calls of on_checkpoint; 0: none
+  // Receives a checkpoint every `checkpoint_every` epochs, and once more when `stop_requested`
+  // stopped the run.
+  std::function<void(const Checkpoint&)> on_checkpoint;
+  const std::atomic<bool>* stop_requested = nullptr;  // polled between batches
+  // Continues this checkpoint's run: its recipe replaces every recipe field above, and the data
+  // must be the data it was trained on. The fields of this block still apply.
+  const Checkpoint* resume = nullptr;
 };
 
 struct FitResult {
@@ -38,7 +75,12 @@ struct FitResult {
   std::string recipe;                 // one line: every setting actually used
   Index train_rows = 0;
   Index validation_rows = 0;
+  float learning_rate = 0.0f;         // the optimizer's base learning rate, with the default resolved
 };
+
+// The optimizer a bare fit uses for this task and number of training rows (docs/defaults.md
+// records the measurements behind it).
+std::string automatic_optimizer(Task task, Index train_rows);
 
 // Errors: invalid options (names the option, the value and the accepted range), or data that
 // cannot be split as asked.

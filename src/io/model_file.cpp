@@ -15,6 +15,7 @@
 #include "protean/architecture.hpp"
 #include "protean/error.hpp"
 #include "protean/io/atomic_file.hpp"
+#include "protean/losses/loss.hpp"
 
 namespace protean {
 
@@ -67,7 +68,6 @@ json describe_model(const Model& model) {
   return description;
 }
 
-// Checked parsing of the header: every failure becomes an Error naming the file.
 // Version 1 files hold dense layers with the first seven activations only. A model that fits
 // in that layout is still written as version 1, so older readers load it.
 bool fits_version_1(const Network& network) {
@@ -77,6 +77,7 @@ bool fits_version_1(const Network& network) {
   return true;
 }
 
+// Checked parsing of the header: every failure becomes an Error naming the file.
 class HeaderReader {
  public:
   explicit HeaderReader(std::string source) : source_(std::move(source)) {}
@@ -197,7 +198,7 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
     reader.fail(fmt::format("unknown task {}", quote_value(task)));
   }
   model.loss = reader.string_member(description, "loss");
-  if (model.loss != "mse" && model.loss != "cross_entropy") reader.fail(fmt::format("unknown loss {}", quote_value(model.loss)));
+  if (make_loss(model.loss) == nullptr) reader.fail(fmt::format("unknown loss {}", quote_value(model.loss)));
 
   // Architecture, checked before anything is allocated: every width is bounded, and every
   // tensor must lie inside the data actually present in the file.
@@ -273,7 +274,9 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
 
   model.input_names = reader.names_member(description, "input_names", static_cast<std::size_t>(inputs));
   model.target_names = reader.names_member(description, "target_names", model.task == Task::regression ? static_cast<std::size_t>(width) : 1);
-  model.class_names = reader.names_member(description, "class_names", model.task == Task::classification ? static_cast<std::size_t>(width) : 0);
+  // A two-class model trained with binary cross-entropy has one output unit for two classes.
+  const Index classes = model.loss == "bce" && width == 1 ? 2 : width;
+  model.class_names = reader.names_member(description, "class_names", model.task == Task::classification ? static_cast<std::size_t>(classes) : 0);
   if (description.contains("training")) model.training_summary = description.at("training").dump();
 
   // The data may start at any byte offset of `bytes`, so copy through memcpy, never via an

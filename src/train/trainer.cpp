@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fmt/format.h>
 #include <numeric>
+#include <optional>
 
+#include "protean/error.hpp"
 #include "protean/random.hpp"
 
 namespace protean {
@@ -14,29 +17,70 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+double l2_norm(ConstMatrixView m);
+
 void gather_rows(ConstMatrixView source, const Index* rows, Index count, MatrixView out) {
   for (Index i = 0; i < count; ++i) std::memcpy(out.row(i), source.row(rows[i]), sizeof(float) * source.cols());
 }
 
-float scheduled_rate(const TrainOptions& options, float base_rate, int epoch_index) {
-  if (options.schedule == Schedule::constant || options.epochs <= 1) return base_rate;
-  // Cosine from base_rate at the first epoch to 1% of it at the last.
-  const double progress = static_cast<double>(epoch_index) / (options.epochs - 1);
-  const double floor = 0.01;
-  return static_cast<float>(base_rate * (floor + (1.0 - floor) * 0.5 * (1.0 + std::cos(M_PI * progress))));
+// The loss that restore_best, patience and the plateau schedule watch.
+double tracked_loss_of(const EpochStats& stats) {
+  return std::isnan(stats.validation_loss) ? stats.train_loss : stats.validation_loss;
 }
 
-struct Snapshot {
-  std::vector<Matrix> values;
+// Epochs since the one with the lowest tracked loss, for early stopping.
+int epochs_since_best(const std::vector<EpochStats>& history) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < history.size(); ++i) {
+    if (tracked_loss_of(history[i]) < tracked_loss_of(history[best])) best = i;
+  }
+  return static_cast<int>(history.size() - 1 - best);
+}
 
-  void save(const std::vector<Parameter>& parameters) {
-    values.resize(parameters.size());
-    for (std::size_t i = 0; i < parameters.size(); ++i) values[i] = Matrix::copy_of(parameters[i].value);
+// Scales every gradient by max_norm / ‖g‖ when the global L2 norm ‖g‖ over all parameters
+// exceeds max_norm, as PyTorch's clip_grad_norm_.
+void clip_gradients(const std::vector<Parameter>& parameters, double max_norm) {
+  double sum = 0.0;
+  for (const Parameter& parameter : parameters) {
+    const double norm = l2_norm(parameter.grad);
+    sum += norm * norm;
   }
-  void restore(const std::vector<Parameter>& parameters) const {
-    for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i].value.copy_from(values[i]);
+  const double norm = std::sqrt(sum);
+  if (!(norm > max_norm)) return;
+  const auto scale = static_cast<float>(max_norm / norm);
+  for (const Parameter& parameter : parameters) {
+    for (Index r = 0; r < parameter.grad.rows(); ++r) {
+      float* row = parameter.grad.row(r);
+      for (Index c = 0; c < parameter.grad.cols(); ++c) row[c] *= scale;
+    }
   }
-};
+}
+
+std::vector<Matrix> copy_weights(const std::vector<Parameter>& parameters) {
+  std::vector<Matrix> values;
+  values.reserve(parameters.size());
+  for (const Parameter& parameter : parameters) values.push_back(Matrix::copy_of(parameter.value));
+  return values;
+}
+
+void restore_weights(const std::vector<Parameter>& parameters, const std::vector<Matrix>& values) {
+  for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i].value.copy_from(values[i]);
+}
+
+// Index of the first parameter whose gradient (or value) holds a NaN or infinity. x * 0 is 0 for
+// every finite x and NaN otherwise, so one sum tests a whole matrix.
+std::optional<std::size_t> first_non_finite(const std::vector<Parameter>& parameters, bool gradients) {
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const ConstMatrixView m = gradients ? ConstMatrixView(parameters[i].grad) : ConstMatrixView(parameters[i].value);
+    float sum = 0.0f;
+    for (Index r = 0; r < m.rows(); ++r) {
+      const float* row = m.row(r);
+      for (Index c = 0; c < m.cols(); ++c) sum += row[c] * 0.0f;
+    }
+    if (sum != 0.0f) return i;
+  }
+  return std::nullopt;
+}
 
 // Indices of the parameters whose gradient norms are recorded: every layer's weights.
 std::vector<std::size_t> weight_parameters(const std::vector<Parameter>& parameters) {
@@ -78,34 +122,74 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
   const Index batches = options.drop_last ? n / batch_size : (n + batch_size - 1) / batch_size;
   const float base_rate = optimizer.learning_rate();
 
+  // Everything that changes from batch to batch lives in `state`, so that an interrupted run can
+  // be saved and continued bitwise.
+  TrainResult result;
+  TrainState& state = result.state;
   Rng rng(options.seed ^ 0x5eed0f54a1e5eedULL);
-  std::vector<Index> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), Index{0});
+  if (options.resume != nullptr) {
+    state = *options.resume;
+    rng.set_state(state.shuffle_rng);
+  }
+  std::vector<Index>& order = state.order;
+  if (order.empty()) {
+    order.resize(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), Index{0});
+  }
+  if (static_cast<Index>(order.size()) != n) {
+    throw Error(fmt::format("cannot resume training: the saved row order has {} rows but the training data has {}",
+                            order.size(), n),
+                "resume with the same data and validation split as the interrupted run");
+  }
+  if (state.batch < 0 || state.batch > batches) {
+    throw Error(fmt::format("cannot resume training at batch {}: an epoch has {} batches", state.batch, batches),
+                "resume with the batch size of the interrupted run");
+  }
 
   Matrix batch_x, batch_y, d_output;
   const std::vector<Parameter> parameters = network.parameters();
-  Snapshot best;
-  double best_loss = std::numeric_limits<double>::infinity();
 
-  TrainResult result;
   const std::vector<std::size_t> tracked = options.record_gradient_norms ? weight_parameters(parameters) : std::vector<std::size_t>{};
   for (const std::size_t i : tracked) result.gradient_norm_names.push_back(parameters[i].name);
-  std::vector<double> norm_sums(tracked.size());
+  state.gradient_norm_sums.resize(tracked.size());
+  // Weights of the last epoch that ended finite. A mid-epoch checkpoint carries them; they leave
+  // the state here so that later checkpoints at epoch ends do not carry stale copies.
+  std::vector<Matrix> last_good = std::move(state.last_good_weights);
+  state.last_good_weights.clear();
+  if (options.check_finite && last_good.empty()) last_good = copy_weights(parameters);
   if (observer) observer->on_train_begin(options.epochs, batches);
+  // The schedule's plateau state is rebuilt from the finished epochs of a resumed run.
+  LearningRateScheduler scheduler(options.schedule, base_rate, options.epochs);
+  for (const EpochStats& done : state.history) scheduler.record(done.epoch - 1, tracked_loss_of(done));
+  const ConstMatrixView activation_sample = inputs.middle_rows(0, std::min(n, std::max<Index>(1, options.activation_sample_rows)));
   const auto start = Clock::now();
+  auto stop_requested = [&] { return options.stop_requested != nullptr && options.stop_requested->load(); };
 
-  for (int epoch = 0; epoch < options.epochs; ++epoch) {
-    optimizer.set_learning_rate(scheduled_rate(options, base_rate, epoch));
-    // Fisher-Yates with our own portable integer draws.
-    for (Index i = n - 1; i > 0; --i) {
-      std::swap(order[i], order[rng.uniform_index(static_cast<std::uint64_t>(i) + 1)]);
+  while (state.epoch < options.epochs && !result.interrupted && !result.divergence) {
+    const int epoch = state.epoch;
+    optimizer.set_learning_rate(scheduler.rate(epoch));
+    if (state.batch == 0) {
+      // Stop before this epoch's shuffle, which a resumed run then performs.
+      if (stop_requested()) {
+        result.interrupted = true;
+        break;
+      }
+      // Fisher-Yates with our own portable integer draws.
+      for (Index i = n - 1; i > 0; --i) {
+        std::swap(order[i], order[rng.uniform_index(static_cast<std::uint64_t>(i) + 1)]);
+      }
+      state.loss_sum = 0.0;
+      state.rows_seen = 0;
+      std::fill(state.gradient_norm_sums.begin(), state.gradient_norm_sums.end(), 0.0);
     }
 
     const auto epoch_start = Clock::now();
-    double loss_sum = 0.0;
-    Index seen = 0;
-    std::fill(norm_sums.begin(), norm_sums.end(), 0.0);
-    for (Index b = 0; b < batches; ++b) {
+    while (state.batch < batches) {
+      if (state.batch > 0 && stop_requested()) {
+        result.interrupted = true;
+        break;
+      }
+      const Index b = state.batch;
       const Index begin = b * batch_size;
       const Index count = std::min(batch_size, n - begin);
       batch_x.resize(count, inputs.cols());
@@ -116,44 +200,92 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
       const ConstMatrixView output = network.forward(batch_x, Mode::training);
       d_output.resize(output.rows(), output.cols());
       const double batch_loss = loss.forward_backward(output, batch_y, d_output);
+      if (options.check_finite && !std::isfinite(batch_loss)) {
+        result.divergence = Divergence{epoch + 1, b + 1, "loss"};
+        break;
+      }
       network.backward(d_output);
-      for (std::size_t k = 0; k < tracked.size(); ++k) norm_sums[k] += l2_norm(parameters[tracked[k]].grad);
+      if (options.check_finite) {
+        if (const auto bad = first_non_finite(parameters, /*gradients=*/true)) {
+          result.divergence = Divergence{epoch + 1, b + 1, "gradient of " + parameters[*bad].name};
+          break;
+        }
+      }
+      for (std::size_t k = 0; k < tracked.size(); ++k) state.gradient_norm_sums[k] += l2_norm(parameters[tracked[k]].grad);
+      if (options.clip_norm > 0.0) clip_gradients(parameters, options.clip_norm);
       optimizer.step(parameters);
+      if (options.check_finite) {
+        if (const auto bad = first_non_finite(parameters, /*gradients=*/false)) {
+          result.divergence = Divergence{epoch + 1, b + 1, "parameter " + parameters[*bad].name};
+          break;
+        }
+      }
 
-      loss_sum += batch_loss * static_cast<double>(count);
-      seen += count;
+      state.loss_sum += batch_loss * static_cast<double>(count);
+      state.rows_seen += count;
+      ++state.batch;
       if (observer) observer->on_batch_end(epoch + 1, b + 1, batch_loss);
     }
+    if (result.interrupted || result.divergence) break;
 
     EpochStats stats;
     stats.epoch = epoch + 1;
     stats.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    stats.train_loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
+    const Index seen = state.rows_seen;
+    stats.train_loss = seen > 0 ? state.loss_sum / static_cast<double>(seen) : 0.0;
     stats.samples_per_second = stats.seconds > 0.0 ? static_cast<double>(seen) / stats.seconds : 0.0;
     stats.learning_rate = optimizer.learning_rate();
-    for (const double sum : norm_sums) stats.gradient_norms.push_back(batches > 0 ? sum / static_cast<double>(batches) : 0.0);
+    for (const double sum : state.gradient_norm_sums) stats.gradient_norms.push_back(batches > 0 ? sum / static_cast<double>(batches) : 0.0);
     double tracked_loss = stats.train_loss;
     if (validation != nullptr && validation->inputs.rows() > 0) {
       stats.validation_loss = evaluate_loss(network, loss, validation->inputs, validation->targets);
       tracked_loss = stats.validation_loss;
+      if (options.check_finite && !std::isfinite(stats.validation_loss)) {
+        result.divergence = Divergence{epoch + 1, 0, "validation loss"};
+        break;
+      }
       if (validation->metrics) {
         stats.validation_metrics = validation->metrics(network.predict(validation->inputs));
       }
     }
-    if (options.restore_best && tracked_loss < best_loss) {
-      best_loss = tracked_loss;
-      best.save(parameters);
-      result.best_epoch = stats.epoch;
+    if (options.restore_best && tracked_loss < state.best_loss) {
+      state.best_loss = tracked_loss;
+      state.best_weights = copy_weights(parameters);
+      state.best_epoch = stats.epoch;
     }
-    result.history.push_back(stats);
-    if (observer && !observer->on_epoch_end(stats)) {
-      result.stopped_early = epoch + 1 < options.epochs;
+    if (options.record_activation_statistics && n > 0) {
+      stats.activation_statistics = activation_statistics(network, activation_sample);
+    }
+    scheduler.record(epoch, tracked_loss);
+    state.history.push_back(stats);
+    ++state.epoch;
+    state.batch = 0;
+    if (options.check_finite) last_good = copy_weights(parameters);
+
+    const bool keep_going = observer == nullptr || observer->on_epoch_end(stats);
+    if (options.on_checkpoint && options.checkpoint_every > 0 && state.epoch % options.checkpoint_every == 0) {
+      state.shuffle_rng = rng.state();
+      options.on_checkpoint(state);
+    }
+    const bool out_of_patience = options.patience > 0 && epochs_since_best(state.history) >= options.patience;
+    if (!keep_going || out_of_patience) {
+      result.stopped_early = state.epoch < options.epochs;
       break;
     }
   }
 
-  if (options.restore_best && !best.values.empty()) {
-    best.restore(parameters);
+  state.shuffle_rng = rng.state();
+  result.history = state.history;
+  if (result.divergence) {
+    restore_weights(parameters, last_good);
+    result.best_epoch = static_cast<int>(state.history.size());
+  } else if (result.interrupted) {
+    // Mid-epoch, a later divergence must still be able to go back to the epoch's start.
+    if (state.batch > 0) state.last_good_weights = std::move(last_good);
+    result.best_epoch = static_cast<int>(state.history.size());
+  } else if (options.restore_best && !state.best_weights.empty()) {
+    restore_weights(parameters, state.best_weights);
+    result.best_epoch = state.best_epoch;
   } else {
     result.best_epoch = static_cast<int>(result.history.size());
   }

@@ -9,23 +9,26 @@
 // unless drop_last is set. The same seed, data and thread count give bitwise the same weights.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "protean/losses/loss.hpp"
 #include "protean/network.hpp"
 #include "protean/optimizers/optimizer.hpp"
+#include "protean/random.hpp"
+#include "protean/train/diagnostics.hpp"
 #include "protean/train/metrics.hpp"
+#include "protean/train/schedule.hpp"
 
 namespace protean {
 
-enum class Schedule {
-  constant,  // the optimizer's learning rate throughout
-  cosine,    // cosine decay from the learning rate to 1% of it over all epochs
-};
+
+struct TrainState;
 
 struct TrainOptions {
   int epochs = 10;
@@ -39,6 +42,33 @@ struct TrainOptions {
   // Record the L2 norm of every layer's weight gradient, averaged over each epoch's batches
   // (EpochStats::gradient_norms). Costs one pass over the gradients per step.
   bool record_gradient_norms = false;
+  // Record ActivationStatistics of every layer after each epoch (EpochStats::activation_statistics),
+  // from a forward pass over the first `activation_sample_rows` training rows.
+  bool record_activation_statistics = false;
+  Index activation_sample_rows = 512;
+  // Gradient clipping: when the L2 norm of all gradients together exceeds this, scale them all
+  // down to it before the optimizer step. 0: off. Recorded gradient norms are taken before.
+  double clip_norm = 0.0;
+  // Early stopping: stop once this many epochs in a row have not lowered the validation loss
+  // (the training loss without validation data) below its best. 0: off. With restore_best the
+  // network then holds the best epoch's weights.
+  int patience = 0;
+  // Stop with TrainResult::divergence as soon as the loss, a gradient or a weight is NaN or
+  // infinite, and put back the weights of the last epoch that ended finite. Costs one pass over
+  // the gradients and weights per step.
+  bool check_finite = true;
+  // Polled between batches. Once it reads true, train() returns with TrainResult::interrupted
+  // and the position reached in TrainResult::state, ready for a checkpoint.
+  const std::atomic<bool>* stop_requested = nullptr;
+  // Every `checkpoint_every` epochs (0: never), `on_checkpoint` receives the state at the end of
+  // the epoch, after the observer's on_epoch_end. The network and optimizer hold the matching
+  // weights and optimizer state during the call.
+  int checkpoint_every = 0;
+  std::function<void(const TrainState&)> on_checkpoint;
+  // Continues a run from a saved state instead of starting it. The network and the optimizer must
+  // hold the weights and optimizer state saved with it, and `epochs`, `batch_size`, `seed` and the
+  // data must be those of the original run; the result is then bitwise that of a run never stopped.
+  const TrainState* resume = nullptr;
 };
 
 // Held-out rows scored after every epoch. `metrics` turns the network's outputs on these rows
@@ -61,6 +91,8 @@ struct EpochStats {
   // TrainResult::gradient_norm_names. Norms that shrink towards the first layer show vanishing
   // gradients; norms that grow by orders of magnitude show exploding ones.
   std::vector<double> gradient_norms;
+  // With TrainOptions::record_activation_statistics: one entry per layer, after the epoch.
+  std::vector<ActivationStatistics> activation_statistics;
 };
 
 // Receives progress. The library never prints; the CLI's progress bar is one of these.
@@ -73,12 +105,50 @@ class TrainingObserver {
   virtual bool on_epoch_end(const EpochStats& /*stats*/) { return true; }
 };
 
+// Where a run stands between two batches. With the network's weights and the optimizer's state it
+// is everything train() needs to continue (TrainOptions::resume).
+struct TrainState {
+  int epoch = 0;    // 0-based epoch in progress; equals TrainOptions::epochs when the run is over
+  Index batch = 0;  // batches of `epoch` already trained; 0 at an epoch boundary
+  Rng::State shuffle_rng{};  // the row-shuffling stream
+  // Row order of the current epoch, which the next shuffle permutes further; empty before the
+  // first shuffle (the rows in their stored order).
+  std::vector<Index> order;
+  // Sums over the finished batches of the current epoch, for its EpochStats.
+  double loss_sum = 0.0;
+  Index rows_seen = 0;
+  std::vector<double> gradient_norm_sums;
+  std::vector<EpochStats> history;  // finished epochs
+  // TrainOptions::restore_best: the lowest loss so far, its epoch and that epoch's weights
+  // (one matrix per Network::parameters() entry; empty before the first epoch ends).
+  double best_loss = std::numeric_limits<double>::infinity();
+  int best_epoch = 0;
+  std::vector<Matrix> best_weights;
+  // Weights at the end of the last epoch that ended finite (at the start for epoch 0), which a
+  // divergence puts back. Empty at an epoch boundary, where they are the current weights.
+  std::vector<Matrix> last_good_weights;
+};
+
+// Where and in what the first NaN or infinity appeared.
+struct Divergence {
+  int epoch = 0;   // 1-based
+  Index batch = 0; // 1-based; 0 when the validation loss of a finished epoch was not finite
+  std::string quantity;  // "loss", "validation loss", "gradient of 0.weight" or "parameter 0.weight"
+};
+
 struct TrainResult {
   std::vector<EpochStats> history;
   int best_epoch = 0;  // epoch whose weights the network holds at the end (the last one without validation)
   bool stopped_early = false;
   double seconds = 0.0;
   std::vector<std::string> gradient_norm_names;  // e.g. "0.weight", one per EpochStats::gradient_norms entry
+  // TrainOptions::stop_requested was seen: training stopped at `state`, which resumes it. The
+  // network keeps its current weights (no best-epoch restore).
+  bool interrupted = false;
+  TrainState state;
+  // TrainOptions::check_finite found a NaN or infinity. The network then holds the weights of
+  // the last epoch that ended finite (best_epoch), or its initial weights.
+  std::optional<Divergence> divergence;
 };
 
 TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, ConstMatrixView inputs,
