@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "pointwise_loss.hpp"
 #include "protean/error.hpp"
 
 namespace protean {
@@ -26,32 +27,13 @@ HuberLoss::HuberLoss(double delta) : delta_(delta) {
 }
 
 double HuberLoss::value(ConstMatrixView output, ConstMatrixView target) const {
-  assert(output.rows() == target.rows() && output.cols() == target.cols());
-  double sum = 0.0;
-  for (Index r = 0; r < output.rows(); ++r) {
-    const float* o = output.row(r);
-    const float* t = target.row(r);
-    for (Index c = 0; c < output.cols(); ++c) sum += huber(static_cast<double>(o[c]) - t[c], delta_);
-  }
-  return output.size() > 0 ? sum / static_cast<double>(output.size()) : 0.0;
+  return detail::mean_pointwise_loss(output, target, [this](double error) { return huber(error, delta_); });
 }
 
 double HuberLoss::forward_backward(ConstMatrixView output, ConstMatrixView target, MatrixView d_output) const {
-  assert(output.rows() == target.rows() && output.cols() == target.cols());
-  assert(d_output.rows() == output.rows() && d_output.cols() == output.cols());
-  const double scale = output.size() > 0 ? 1.0 / static_cast<double>(output.size()) : 0.0;
-  double sum = 0.0;
-  for (Index r = 0; r < output.rows(); ++r) {
-    const float* o = output.row(r);
-    const float* t = target.row(r);
-    float* g = d_output.row(r);
-    for (Index c = 0; c < output.cols(); ++c) {
-      const double d = static_cast<double>(o[c]) - t[c];
-      sum += huber(d, delta_);
-      g[c] = static_cast<float>(std::clamp(d, -delta_, delta_) * scale);
-    }
-  }
-  return sum * scale;
+  return detail::mean_pointwise_loss(
+      output, target, d_output, [this](double error) { return huber(error, delta_); },
+      [this](double error) { return std::clamp(error, -delta_, delta_); });
 }
 
 }  // namespace protean
