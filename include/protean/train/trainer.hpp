@@ -66,8 +66,8 @@ struct TrainOptions {
   int checkpoint_every = 0;
   std::function<void(const TrainState&)> on_checkpoint;
   // Continues a run from a saved state instead of starting it. The network and the optimizer must
-  // hold the weights and optimizer state saved with it, and `epochs`, `batch_size`, `seed` and the
-  // data must be those of the original run; the result is then bitwise that of a run never stopped.
+  // contain the weights and optimizer state saved with it. `epochs`, `batch_size`, `seed` and the
+  // data must be those of the original run, and then the result is bitwise that of a run never stopped.
   const TrainState* resume = nullptr;
 };
 
@@ -105,8 +105,8 @@ class TrainingObserver {
   virtual bool on_epoch_end(const EpochStats& /*stats*/) { return true; }
 };
 
-// Where a run stands between two batches. With the network's weights and the optimizer's state it
-// is everything train() needs to continue (TrainOptions::resume).
+// Position and progress of a run between two batches. With the network's weights and the
+// optimizer's state it is everything train() needs to continue (TrainOptions::resume).
 struct TrainState {
   int epoch = 0;    // 0-based epoch in progress; equals TrainOptions::epochs when the run is over
   Index batch = 0;  // batches of `epoch` already trained; 0 at an epoch boundary
@@ -129,7 +129,7 @@ struct TrainState {
   std::vector<Matrix> last_good_weights;
 };
 
-// Where and in what the first NaN or infinity appeared.
+// Location of the first NaN or infinity: the epoch, the batch and the quantity that held it.
 struct Divergence {
   int epoch = 0;   // 1-based
   Index batch = 0; // 1-based; 0 when the validation loss of a finished epoch was not finite
