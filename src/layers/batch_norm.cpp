@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "affine_gradients.hpp"
+
 namespace protean {
 
 BatchNorm::BatchNorm(Index width, float momentum)
@@ -71,16 +73,7 @@ MatrixView BatchNorm::backward(MatrixView dy, bool need_dx) {
   const Index n = dy.rows();
   const Index width = dy.cols();
   assert(n == normalized_.rows() && width == input_width());
-  for (Index c = 0; c < width; ++c) {
-    double bias_grad = 0.0;
-    double weight_grad = 0.0;
-    for (Index r = 0; r < n; ++r) {
-      bias_grad += dy(r, c);
-      weight_grad += static_cast<double>(dy(r, c)) * normalized_(r, c);
-    }
-    dbias_(0, c) = static_cast<float>(bias_grad);
-    dweight_(0, c) = static_cast<float>(weight_grad);
-  }
+  detail::affine_gradients(dy, normalized_, dweight_, dbias_);
   if (!need_dx) return {};
 
   dx_.resize(n, width);
