@@ -19,9 +19,9 @@ namespace protean {
 
 namespace {
 
-// Automatic epochs: enough optimizer steps for small data to converge (about 60,000; with fewer,
-// 1-D curves with sharp kinks were often left under-fitted), at least 10 passes, and at most
-// 5 million sample visits so that large data stays within minutes.
+// Automatic epochs: about 60,000 optimizer steps, because with fewer, 1-D curves with sharp kinks
+// were often left under-fitted. At least 10 passes, and at most 5 million sample visits so that
+// large data stays within minutes.
 int automatic_epochs(Index train_rows, Index batch_size) {
   const double batches = std::ceil(static_cast<double>(train_rows) / static_cast<double>(batch_size));
   int epochs = static_cast<int>(std::ceil(60000.0 / std::max(1.0, batches)));
@@ -189,8 +189,8 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
 
   // Split, then standardize with statistics of the training rows alone.
   Split split;
-  // With very few rows the fraction rounds to no held-out row at all; train on every row then,
-  // and say so, instead of failing on data that is merely small.
+  // With very few rows the fraction rounds to no held-out row at all. Then train on every row and
+  // warn, instead of failing on data that is merely small.
   const bool too_small = std::llround(options.validation_fraction * static_cast<double>(data.rows())) < 1;
   if (options.validation_fraction > 0.0 && too_small) {
     result.warnings.push_back(fmt::format("{} rows are too few to hold out a validation fraction of {}; training on every row "
@@ -222,7 +222,8 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   }
 
   // Loss, chosen first because binary cross-entropy needs a single output unit.
-  model.loss = options.loss.empty() ? (classification ? "cross_entropy" : "mse") : options.loss;
+  model.loss = options.loss;
+  if (model.loss.empty()) model.loss = classification ? "cross_entropy" : "mse";
   const std::unique_ptr<Loss> loss = select_loss(model.loss, options.huber_delta, data);
 
   // Network.

@@ -27,7 +27,7 @@ CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::yes ? CblasTrans 
 blasint leading_dimension(Index stride, Index cols) { return static_cast<blasint>(std::max<Index>({stride, cols, 1})); }
 
 // Applies y = act(y + b) row by row. Sigmoid, tanh and softplus go through Eigen's packet
-// math, which vectorizes exp and tanh; the piecewise-linear ones are simple enough for the
+// math, which vectorizes exp and tanh. The piecewise-linear ones are simple enough for the
 // compiler to vectorize the scalar loop.
 void bias_activation(Activation activation, ConstMatrixView b, MatrixView y) {
   auto out = as_array(y);

@@ -99,7 +99,7 @@ void Adam::step(const std::vector<Parameter>& parameters) {
 std::vector<Matrix> Adam::state() const {
   std::vector<Matrix> all = first_moment_;
   all.insert(all.end(), second_moment_.begin(), second_moment_.end());
-  // The step count is stored as two floats of 24 bits each, which float32 holds exactly.
+  // The step count is stored as two floats of 24 bits each, which float32 represents exactly.
   Matrix steps = Matrix::zeros(1, 2);
   steps(0, 0) = static_cast<float>(steps_ >> 24);
   steps(0, 1) = static_cast<float>(steps_ & 0xffffff);

@@ -30,7 +30,7 @@ struct Identity {
   static float derivative(float, float) { return 1.0f; }
 };
 
-// Logistic sigmoid 1 / (1 + e^-x). Written so that exp() only sees non-positive arguments, which
+// Logistic sigmoid 1 / (1 + e^-x). Written so that exp() only gets non-positive arguments, which
 // cannot overflow: for x < 0 it uses e^x / (1 + e^x). σ' = σ(1 − σ).
 struct Sigmoid {
   static constexpr bool kDerivativeFromOutput = true;

@@ -138,7 +138,7 @@ struct Divergence {
 
 struct TrainResult {
   std::vector<EpochStats> history;
-  int best_epoch = 0;  // epoch whose weights the network holds at the end (the last one without validation)
+  int best_epoch = 0;  // epoch whose weights the network contains at the end (the last one without validation)
   bool stopped_early = false;
   double seconds = 0.0;
   std::vector<std::string> gradient_norm_names;  // e.g. "0.weight", one per EpochStats::gradient_norms entry
