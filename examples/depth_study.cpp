@@ -7,12 +7,15 @@
 // Each is trained by fit() with diagnostics on, and the program prints the training loss, the
 // first and last layers' weight-gradient norms at a few epochs, the share of dead ReLU units and
 // the diagnostic warnings. It exits with 1 unless the plain sigmoid network stays near the loss of
-// predicting the mean (standardized loss above 0.9) and the residual network ends below both plain
-// ones. docs/depth-study.md records a full run.
+// predicting the mean (standardized loss above 0.9) and the residual network's final training
+// loss is at least 10 times below the better plain network's. docs/depth-study.md records full
+// runs.
 //
-// Usage: depth_study [--small] [--frequency K]
-//   --small: 512 rows and 30 epochs in place of 2000 and 100, for ctest
-//   --frequency K: k in the target function below (default 1)
+// Usage: depth_study [--small] [--frequency K] [--seed S]
+//   --small: 2000 rows and 100 epochs in place of 4000 and 200, for ctest
+//   --frequency K: k in the target function below (default 3; at k = 1 plain ReLU trains well
+//                  and the check fails, as docs/depth-study.md shows)
+//   --seed S: seed of the initial weights and the batch order (default 1); the data keep seed 7
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -83,14 +86,15 @@ void print_epoch(const TrainResult& training, std::size_t epoch_index) {
               training.gradient_norm_names.back().c_str(), last, first / last, 100.0 * mean_dead_relu_fraction(stats));
 }
 
-StudyRun run_network(const std::string& name, const std::string& architecture, const Dataset& data, const StudySize& size) {
+StudyRun run_network(const std::string& name, const std::string& architecture, const Dataset& data, const StudySize& size,
+                     std::uint64_t seed) {
   FitOptions options;
   options.architecture = architecture;
   options.optimizer = "adam";
   options.epochs = size.epochs;
   options.batch_size = 32;
   options.patience = 0;
-  options.seed = 1;
+  options.seed = seed;
   options.diagnostics = true;
 
   const FitResult result = fit(data, options);
@@ -111,7 +115,8 @@ StudyRun run_network(const std::string& name, const std::string& architecture, c
 
 int main(int argc, char** argv) {
   bool small = false;
-  float frequency = 1.0f;
+  float frequency = 3.0f;
+  std::uint64_t seed = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--small") == 0) {
       small = true;
@@ -122,19 +127,27 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "depth_study: invalid --frequency '%s', expected a positive number such as 3\n", argv[i]);
         return 2;
       }
+    } else if (std::strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+      char* end = nullptr;
+      const char* text = argv[++i];
+      seed = std::strtoull(text, &end, 10);
+      if (*end != '\0' || *text == '\0' || *text == '-') {
+        std::fprintf(stderr, "depth_study: invalid --seed '%s', expected a whole number such as 2\n", text);
+        return 2;
+      }
     } else {
-      std::fprintf(stderr, "depth_study: unknown argument '%s'. Usage: depth_study [--small] [--frequency K]\n", argv[i]);
+      std::fprintf(stderr, "depth_study: unknown argument '%s'. Usage: depth_study [--small] [--frequency K] [--seed S]\n", argv[i]);
       return 2;
     }
   }
-  const StudySize size = small ? StudySize{512, 30} : StudySize{2000, 100};
+  const StudySize size = small ? StudySize{2000, 100} : StudySize{4000, 200};
   const Dataset data = make_surface(size.rows, frequency, /*seed=*/7);
   std::printf("%lld rows, %d epochs, batch 32, adam lr 1e-3 with cosine decay, 10%% validation\n\n",
               static_cast<long long>(size.rows), size.epochs);
 
-  const StudyRun sigmoid = run_network("plain sigmoid", "32 sigmoid x29", data, size);
-  const StudyRun relu = run_network("plain ReLU", "32 relu x29", data, size);
-  const StudyRun residual = run_network("residual + LN", "32 relu, res(32 relu)x14, ln", data, size);
+  const StudyRun sigmoid = run_network("plain sigmoid", "32 sigmoid x29", data, size, seed);
+  const StudyRun relu = run_network("plain ReLU", "32 relu x29", data, size, seed);
+  const StudyRun residual = run_network("residual + LN", "32 relu, res(32 relu)x14, ln", data, size, seed);
 
   const double best_plain = std::min(sigmoid.final_loss, relu.final_loss);
   std::printf("\nfinal training loss: plain sigmoid %.4g, plain ReLU %.4g, residual + LN %.4g (%.1fx below the better plain)\n",
@@ -145,9 +158,9 @@ int main(int argc, char** argv) {
     std::printf("FAILED: the plain sigmoid network trained (loss %.4g), expected it to stay above 0.9\n", sigmoid.final_loss);
     passed = false;
   }
-  if (!(residual.final_loss < best_plain)) {
-    std::printf("FAILED: the residual network's loss %.4g is not below the better plain network's %.4g\n", residual.final_loss,
-                best_plain);
+  if (!(residual.final_loss * 10.0 <= best_plain)) {
+    std::printf("FAILED: the residual network's loss %.4g is not 10 times below the better plain network's %.4g\n",
+                residual.final_loss, best_plain);
     passed = false;
   }
   return passed ? 0 : 1;

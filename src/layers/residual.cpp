@@ -77,7 +77,13 @@ Index ResidualBlock::parameter_count() const {
 
 void ResidualBlock::initialize(Rng& rng) {
   first_.initialize(rng);
+  // W₂ starts at zero, so every block starts as its skip path and a deep stack starts as a
+  // shallow network. With W₂ drawn like any dense layer, each block adds about its input's
+  // variance, and the 30-layer network of docs/depth-study.md ended with 1.8 to 12 times the
+  // training loss it reaches from zero.
+  // W₂ gets a gradient on the first step, and W₁ from the second on.
   second_.initialize(rng);
+  second_.weight().fill(0.0f);
   if (has_projection()) {
     // Glorot uniform, as for any linear map.
     const float limit = std::sqrt(6.0f / static_cast<float>(projection_.rows() + projection_.cols()));

@@ -1,5 +1,7 @@
 #include "protean/layers/residual.hpp"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "layer_test_support.hpp"
@@ -17,6 +19,8 @@ TEST(ResidualBlock, GradientsMatchFiniteDifferences) {
         ResidualBlock block(inputs, 4, activation);
         block.set_backend(*backend);
         block.initialize(rng);
+        // initialize() zeroes W₂, which would make the first layer's gradients zero, so draw W₂ here.
+        block.second().weight() = random_matrix(4, 4, rng);
         const std::string name = "residual " + std::to_string(inputs) + "->4 " + std::string(to_string(activation)) + " on " +
                                  std::string(backend->name());
         testing::expect_layer_gradients(name, block, random_matrix(5, inputs, rng), Mode::training);
@@ -48,6 +52,17 @@ TEST(ResidualBlock, ZeroResidualIsSkipPath) {
       EXPECT_NEAR(y(r, c), expected, 1e-5f);
     }
   }
+}
+
+TEST(ResidualBlock, FreshBlockIsSkipPath) {
+  Rng rng(12);
+  ResidualBlock block(4, 4, Activation::relu);
+  block.initialize(rng);
+  const Matrix x = random_matrix(5, 4, rng);
+  EXPECT_TRUE(bitwise_equal(block.forward(x, Mode::inference), x));
+  float first_magnitude = 0.0f;
+  for (Index i = 0; i < block.first().weight().size(); ++i) first_magnitude += std::abs(block.first().weight().data()[i]);
+  EXPECT_GT(first_magnitude, 0.0f) << "only W₂ starts at zero";
 }
 
 TEST(ResidualBlock, ParameterNamesAndCount) {

@@ -6,7 +6,8 @@
 // Networks": the skip path carries the gradient to earlier layers unchanged. P is the identity
 // when the input width I equals O; otherwise it is a learned I×O projection without bias.
 // Parameters: "first.weight" (I×O), "first.bias", "second.weight" (O×O), "second.bias" and,
-// when I ≠ O, "projection.weight" (I×O).
+// when I ≠ O, "projection.weight" (I×O). initialize() sets W₂ to zero, so a fresh block is
+// its skip path alone.
 #pragma once
 
 #include "protean/layers/dense.hpp"
