@@ -53,6 +53,7 @@ struct FitCommandOptions {
   Index batch_size = 0;
   std::string schedule = "cosine";
   double validation = 0.1;
+  std::string search = "auto";
   std::uint64_t seed = 0;
   int threads = 1;
   bool diagnostics = false;
@@ -215,6 +216,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   fit_options.clip_norm = options.clip_norm;
   fit_options.patience = options.patience;
   fit_options.validation_fraction = options.validation;
+  fit_options.search = parse_search_mode(options.search).value_or(SearchMode::automatic);
   fit_options.seed = options.seed;
   fit_options.threads = options.threads;
   fit_options.diagnostics = options.diagnostics;
@@ -281,8 +283,23 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     checkpoint_files.prune();
   };
 
+  if (!global.quiet) {
+    fit_options.on_search_candidate = [](const CandidateScore& score, std::size_t index, std::size_t count) {
+      std::printf("search %zu/%zu: %s, weight decay %g: held-out loss %.6g\n", index + 1, count,
+                  score.candidate.optimizer.c_str(), static_cast<double>(score.candidate.weight_decay), score.held_out_loss);
+      std::fflush(stdout);
+    };
+  }
+
   ProgressPrinter progress(stdout);
   FitResult result = fit(data, fit_options, global.quiet ? nullptr : &progress);
+  if (result.search) {
+    // A retry below must keep what the search chose, since a given learning rate turns it off.
+    const RecipeCandidate& chosen = result.search->scores.at(result.search->chosen).candidate;
+    fit_options.optimizer = chosen.optimizer;
+    fit_options.weight_decay = chosen.weight_decay;
+    fit_options.validation_fraction = 0.0;
+  }
   for (int retry = 1; options.retry_lower_lr && result.training.divergence && retry <= kDivergenceRetries; ++retry) {
     fit_options.learning_rate = result.learning_rate / 10.0f;
     std::fprintf(stderr, "warning: %s; retrying from the start with learning rate %g (retry %d of %d)\n",
@@ -328,6 +345,12 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     }
   }
   if (global.quiet) return;
+  if (result.search) {
+    const CandidateScore& chosen = result.search->scores.at(result.search->chosen);
+    std::printf("search: chose %s with weight decay %g (held-out loss %.6g) by %d-fold cross-validation in %.1f s\n",
+                chosen.candidate.optimizer.c_str(), static_cast<double>(chosen.candidate.weight_decay), chosen.held_out_loss,
+                result.search->folds, result.search->seconds);
+  }
   std::printf("recipe: %s\n", result.recipe.c_str());
   const auto& history = result.training.history;
   if (!history.empty()) {
@@ -383,7 +406,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   command->add_option("--optimizer", options->optimizer,
                       "sgd (momentum 0.9), nesterov (SGD with Nesterov momentum 0.9), rmsprop, adam, adamw, or lbfgs "
-                      "(full-batch L-BFGS, --epochs counts iterations; for small data) (default: adam)")
+                      "(full-batch L-BFGS, --epochs counts iterations; for small data) (default: chosen by --search, else adam)")
       ->check(CLI::IsMember({"sgd", "nesterov", "rmsprop", "adam", "adamw", "lbfgs"}));
   command->add_option("--lr", options->learning_rate,
                       "Learning rate (default: 0.01 for sgd and nesterov, 0.001 otherwise; not used by lbfgs)")
@@ -423,7 +446,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("--weight-decay", options->weight_decay,
                       "Weight decay of all weights (not biases): L2 coefficient added to the gradient for sgd, nesterov, "
                       "rmsprop and adam, decoupled decay rate for adamw, (λ/2)·Σw² added to the loss for lbfgs "
-                      "(default: 0; 0.01 for adamw)")
+                      "(default: chosen by --search, else 0; 0.01 for adamw)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--clip-norm", options->clip_norm,
                       "Rescale each step's gradients so that their global L2 norm is at most this (default: 0, off; not used by lbfgs)")
@@ -433,8 +456,16 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
                       "(default: 10 above 10000 training rows, else off)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--validation", options->validation,
-                      "Fraction of rows held out to choose the best epoch, in [0, 1)")
+                      "Fraction of rows held out to choose the best epoch, in [0, 1); not used when the search runs, "
+                      "which trains the final model on every row")
       ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  command->add_option("--search", options->search,
+                      "Choose the optimizer and weight decay by 5-fold cross-validation over 7 candidates, then train on "
+                      "every row: auto (only when --optimizer, --weight-decay, --lr and --epochs are all left out, on "
+                      "20 to 10000 rows, without checkpoints), on (whenever --optimizer and --weight-decay are left out) "
+                      "or off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
   command->add_option("-s,--seed", options->seed, "Random seed: the same seed, data and threads give the same model")
       ->capture_default_str();

@@ -13,6 +13,22 @@ namespace protean::cli {
 
 namespace {
 
+// The cross-validated search stored by fit(): one line per candidate, the chosen one marked.
+std::string describe_search(const nlohmann::json& search) {
+  std::string text = fmt::format("search: {}-fold cross-validation, {} s\n", search.value("folds", 0),
+                                 fmt::format("{:.1f}", search.value("seconds", 0.0)));
+  const auto chosen = search.value("chosen", std::size_t{0});
+  const nlohmann::json candidates = search.value("candidates", nlohmann::json::array());
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const nlohmann::json& candidate = candidates[i];
+    const nlohmann::json& loss = candidate.value("held_out_loss", nlohmann::json());
+    text += fmt::format("  {:<6} weight decay {:<8g} held-out loss {}{}\n", candidate.value("optimizer", std::string("?")),
+                        candidate.value("weight_decay", 0.0), loss.is_number() ? fmt::format("{:.6g}", loss.get<double>()) : "diverged",
+                        i == chosen ? "  (chosen)" : "");
+  }
+  return text;
+}
+
 struct InfoOptions {
   std::string model;
   bool all_columns = false;
@@ -50,8 +66,10 @@ void run_info(const InfoOptions& options) {
     if (summary.is_object() && !summary.empty()) {
       text += "training:\n";
       for (const auto& [key, value] : summary.items()) {
+        if (key == "search" && value.is_object()) continue;
         text += fmt::format("  {:<22} {}\n", key, value.is_string() ? value.get<std::string>() : value.dump());
       }
+      if (summary.contains("search") && summary["search"].is_object()) text += describe_search(summary["search"]);
     }
   }
   std::fputs(text.c_str(), stdout);

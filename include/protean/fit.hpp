@@ -3,7 +3,8 @@
 // Steps: split off validation rows (seeded, stratified for classes), fit the standardizers on
 // the training rows only, build the network, train with the chosen loss and optimizer, keep the
 // weights of the best validation epoch. Every choice left at its automatic value is resolved from
-// the data and reported in FitResult::recipe.
+// the data and reported in FitResult::recipe. On small data a bare recipe first chooses the
+// optimizer and weight decay by cross-validation and then trains on every row (SearchMode).
 #pragma once
 
 #include <atomic>
@@ -11,15 +12,28 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protean/data/dataset.hpp"
 #include "protean/model.hpp"
+#include "protean/recipe_search.hpp"
 #include "protean/train/trainer.hpp"
 
 namespace protean {
 
 struct Checkpoint;
+
+// When fit() chooses the optimizer and weight decay by cross-validation (recipe_search.hpp).
+enum class SearchMode {
+  // Only for a bare recipe on 20 to 10,000 rows: optimizer, weight decay, learning rate and
+  // epochs all left automatic, no checkpoints and no resume.
+  automatic,
+  on,   // whenever the optimizer and the weight decay are left automatic; fit() throws if either is given
+  off,
+};
+const char* to_string(SearchMode mode);
+std::optional<SearchMode> parse_search_mode(std::string_view text);  // "auto", "on" or "off"
 
 // A new recipe field must also be written and read by the checkpoint recipe in
 // src/train/checkpoint.cpp, or resumed runs fall back to its default.
@@ -45,6 +59,9 @@ struct FitOptions {
   // for L-BFGS the coefficient λ of (λ/2)·Σθ² added to the loss. Absent: 0, or 0.01 for AdamW.
   std::optional<float> weight_decay;
   double clip_norm = 0.0;                 // global gradient-norm clipping (TrainOptions::clip_norm); 0: off
+  // The search trains the final model on every row, so validation_fraction does not apply to it.
+  SearchMode search = SearchMode::automatic;
+  CandidateCallback on_search_candidate;  // progress of the search; not part of the recipe
   // Early stopping after this many epochs without a lower validation loss; 0: off; -1: automatic
   // (10 above 10,000 training rows, else off).
   int patience = -1;
@@ -76,6 +93,7 @@ struct FitResult {
   Index train_rows = 0;
   Index validation_rows = 0;
   float learning_rate = 0.0f;         // the optimizer's base learning rate, with the default resolved
+  std::optional<RecipeSearchResult> search;  // set when the search chose the optimizer and weight decay
 };
 
 // The optimizer a bare fit uses for this task and number of training rows (docs/defaults.md

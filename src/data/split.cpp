@@ -172,4 +172,38 @@ Split split_rows(const Dataset& data, double fraction, std::uint64_t seed) {
   return split;
 }
 
+std::vector<Split> fold_rows(const Dataset& data, int folds, std::uint64_t seed) {
+  if (folds < 2 || static_cast<Index>(folds) > data.rows()) {
+    throw Error(fmt::format("cannot split {} rows into {} cross-validation folds", data.rows(), folds),
+                "use at least 2 folds and no more folds than rows");
+  }
+  std::mt19937_64 engine(seed);
+  // The order in which rows are dealt to the folds: shuffled, and for classes grouped by class,
+  // so that dealing in turn spreads each class evenly.
+  std::vector<Index> order;
+  if (data.task == Task::classification && data.targets.cols() >= 1) {
+    std::vector<std::vector<Index>> groups = group_by_class(data);
+    for (std::vector<Index>& group : groups) {
+      shuffle_indices(group, engine);
+      order.insert(order.end(), group.begin(), group.end());
+    }
+  } else {
+    order.resize(static_cast<std::size_t>(data.rows()));
+    std::iota(order.begin(), order.end(), Index{0});
+    shuffle_indices(order, engine);
+  }
+
+  std::vector<std::vector<Index>> members(static_cast<std::size_t>(folds));
+  for (std::size_t i = 0; i < order.size(); ++i) members[i % members.size()].push_back(order[i]);
+  std::vector<Split> splits(members.size());
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    splits[k].held_out = members[k];
+    for (std::size_t other = 0; other < members.size(); ++other) {
+      if (other != k) splits[k].train.insert(splits[k].train.end(), members[other].begin(), members[other].end());
+    }
+    shuffle_indices(splits[k].train, engine);
+  }
+  return splits;
+}
+
 }  // namespace protean

@@ -85,6 +85,7 @@ json recipe_to_json(const FitOptions& options) {
                         {"final_fraction", options.schedule.final_fraction},
                         {"plateau_patience", options.schedule.plateau_patience}};
   recipe["validation_fraction"] = options.validation_fraction;
+  recipe["search"] = to_string(options.search);
   recipe["seed"] = std::to_string(options.seed);  // as text: JSON readers often hold numbers as doubles
   recipe["threads"] = options.threads;
   recipe["diagnostics"] = options.diagnostics;
@@ -131,6 +132,13 @@ FitOptions recipe_from_json(const json& recipe, const std::string& source) {
   options.schedule.final_fraction = number(schedule, "final_fraction", source);
   options.schedule.plateau_patience = static_cast<int>(integer(schedule, "plateau_patience", 0, 1'000'000, source));
   options.validation_fraction = number(recipe, "validation_fraction", source);
+  // Checkpoints written before the search existed lack the key; resuming never searches anyway.
+  if (recipe.contains("search")) {
+    const std::string search = text(recipe, "search", source);
+    const auto mode = parse_search_mode(search);
+    if (!mode) fail(source, fmt::format("unknown search mode {}", quote_value(search)));
+    options.search = *mode;
+  }
   const std::string seed = text(recipe, "seed", source);
   try {
     std::size_t used = 0;
@@ -263,11 +271,12 @@ class ExtraTensors {
   }
 
   // The matrices `<prefix>0`, `<prefix>1`, ... shaped like `shapes`, or none when `<prefix>0` is absent.
-  std::vector<Matrix> take_weights(const std::string& prefix, const std::vector<Parameter>& shapes) {
+  // Takes one matrix per entry of `shapes`: the parameters, then the buffers (TrainState::best_weights).
+  std::vector<Matrix> take_weights(const std::string& prefix, const std::vector<MatrixView>& shapes) {
     std::vector<Matrix> values;
     if (!contains(prefix + "0")) return values;
     for (std::size_t i = 0; i < shapes.size(); ++i) {
-      values.push_back(take_matrix(prefix + std::to_string(i), shapes[i].value.rows(), shapes[i].value.cols()));
+      values.push_back(take_matrix(prefix + std::to_string(i), shapes[i].rows(), shapes[i].cols()));
       for (Index k = 0; k < values.back().size(); ++k) {
         if (!std::isfinite(values.back().data()[k])) fail(source_, fmt::format("tensor '{}{}' holds a NaN or infinite value", prefix, i));
       }
@@ -518,8 +527,11 @@ Checkpoint deserialize_checkpoint(std::string_view bytes, const std::string& sou
     checkpoint.optimizer_state.push_back(std::move(m));
   }
   check_optimizer_state(checkpoint.optimizer, checkpoint.optimizer_state, parameters, source);
-  state.best_weights = tensors.take_weights(fmt::format("{}best.", kPrefix), parameters);
-  state.last_good_weights = tensors.take_weights(fmt::format("{}last_good.", kPrefix), parameters);
+  std::vector<MatrixView> snapshot_shapes;
+  for (const Parameter& parameter : parameters) snapshot_shapes.push_back(parameter.value);
+  for (const Buffer& buffer : checkpoint.model.network.buffers()) snapshot_shapes.push_back(buffer.value);
+  state.best_weights = tensors.take_weights(fmt::format("{}best.", kPrefix), snapshot_shapes);
+  state.last_good_weights = tensors.take_weights(fmt::format("{}last_good.", kPrefix), snapshot_shapes);
   if (state.best_weights.empty() != (state.best_epoch == 0)) fail(source, "'best_epoch' and the best weights disagree");
 
   // The row order must be a permutation of the training rows.

@@ -218,5 +218,50 @@ TEST(SplitStratified, ClassWithoutSamplesIsSkipped) {
   EXPECT_EQ(split.held_out.size(), 4u);
 }
 
+TEST(FoldRows, EveryRowHeldOutOnce) {
+  const Dataset data = regression_rows(23);
+  const std::vector<Split> folds = fold_rows(data, 5, 3);
+  ASSERT_EQ(folds.size(), 5u);
+  std::vector<Index> held_out;
+  for (const Split& fold : folds) {
+    EXPECT_EQ(sorted_union(fold), all_rows(23));
+    EXPECT_GE(fold.held_out.size(), 4u);
+    EXPECT_LE(fold.held_out.size(), 5u);
+    held_out.insert(held_out.end(), fold.held_out.begin(), fold.held_out.end());
+  }
+  std::sort(held_out.begin(), held_out.end());
+  EXPECT_EQ(held_out, all_rows(23));
+}
+
+TEST(FoldRows, SameSeedSameFolds) {
+  const Dataset data = regression_rows(40);
+  const std::vector<Split> first = fold_rows(data, 4, 9);
+  const std::vector<Split> again = fold_rows(data, 4, 9);
+  const std::vector<Split> other = fold_rows(data, 4, 10);
+  for (std::size_t k = 0; k < first.size(); ++k) {
+    EXPECT_EQ(first[k].held_out, again[k].held_out);
+    EXPECT_EQ(first[k].train, again[k].train);
+  }
+  EXPECT_NE(first[0].held_out, other[0].held_out);
+}
+
+TEST(FoldRows, ClassSharesKeptInEveryFold) {
+  const Dataset data = class_rows({30, 10, 5});
+  for (const Split& fold : fold_rows(data, 5, 2)) {
+    EXPECT_EQ(count_class(data, fold.held_out, 0), 6);
+    EXPECT_EQ(count_class(data, fold.held_out, 1), 2);
+    EXPECT_EQ(count_class(data, fold.held_out, 2), 1);
+  }
+}
+
+TEST(FoldRows, InvalidFoldCount) {
+  const Dataset data = regression_rows(3);
+  const Error too_few = error_from([&] { fold_rows(data, 1, 1); });
+  EXPECT_THAT(too_few.what(), HasSubstr("cannot split 3 rows into 1 cross-validation folds"));
+  const Error too_many = error_from([&] { fold_rows(data, 4, 1); });
+  EXPECT_THAT(too_many.what(), HasSubstr("into 4 cross-validation folds"));
+  EXPECT_THAT(too_many.what(), HasSubstr("no more folds than rows"));
+}
+
 }  // namespace
 }  // namespace protean

@@ -23,4 +23,11 @@ struct Split {
 // its raw output). Errors: fraction outside [0, 1), or a split that leaves either part empty.
 Split split_rows(const Dataset& data, double fraction, std::uint64_t seed);
 
+// Splits the rows into `folds` parts of near-equal size for k-fold cross-validation and returns
+// one Split per fold: that fold's rows held out, all other rows in `train`. The rows are shuffled
+// with `seed` first. For classification each class is dealt over the folds in turn, so every fold
+// keeps about the class shares of the whole. Every row is held out by exactly one fold.
+// Errors: `folds` below 2 or above the row count.
+std::vector<Split> fold_rows(const Dataset& data, int folds, std::uint64_t seed);
+
 }  // namespace protean

@@ -1,0 +1,151 @@
+#include "protean/recipe_search.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "protean/data/split.hpp"
+#include "protean/error.hpp"
+#include "protean/fit.hpp"
+#include "protean/losses/loss.hpp"
+#include "protean/random.hpp"
+
+namespace protean {
+namespace {
+
+using ::testing::HasSubstr;
+
+// y = sin(3·x₁) on [-1, 1], with `noise` standard deviation added, and `extra` inputs of pure
+// noise that do not affect y.
+Dataset curve(Index rows, float noise, Index extra, std::uint64_t seed) {
+  Rng rng(seed);
+  Dataset data;
+  data.inputs = Matrix::zeros(rows, 1 + extra);
+  data.targets = Matrix::zeros(rows, 1);
+  for (Index r = 0; r < rows; ++r) {
+    for (Index c = 0; c < 1 + extra; ++c) data.inputs(r, c) = rng.uniform(-1.0f, 1.0f);
+    data.targets(r, 0) = std::sin(3.0f * data.inputs(r, 0)) + noise * rng.normal();
+  }
+  for (Index c = 0; c < 1 + extra; ++c) data.input_names.push_back("x" + std::to_string(c + 1));
+  data.target_names = {"y"};
+  data.source = "curve";
+  return data;
+}
+
+FitOptions quick_options() {
+  FitOptions options;
+  options.hidden = {32, 32};
+  options.epochs = 150;
+  options.batch_size = 16;
+  options.seed = 4;
+  return options;
+}
+
+TEST(RecipeSearch, NoiselessCurvePrefersNoDecay) {
+  const Dataset data = curve(200, 0.0f, 0, 1);
+  const RecipeSearchResult result = search_recipe(data, quick_options(), {{"adam", 0.0f}, {"adam", 0.3f}}, 4);
+  ASSERT_EQ(result.scores.size(), 2u);
+  EXPECT_EQ(result.folds, 4);
+  EXPECT_EQ(result.chosen, 0u) << "held-out losses " << result.scores[0].held_out_loss << " and "
+                               << result.scores[1].held_out_loss;
+}
+
+TEST(RecipeSearch, NoisyFewRowsPreferDecay) {
+  // 40 rows, noise as large as the signal and 8 useless inputs: a 32-32 network without weight
+  // decay fits the noise.
+  const Dataset data = curve(40, 0.7f, 8, 2);
+  FitOptions options = quick_options();
+  options.epochs = 400;
+  const RecipeSearchResult result = search_recipe(data, options, {{"adam", 0.0f}, {"adam", 0.03f}}, 4);
+  EXPECT_EQ(result.chosen, 1u) << "held-out losses " << result.scores[0].held_out_loss << " and "
+                               << result.scores[1].held_out_loss;
+}
+
+TEST(RecipeSearch, ScoreIsMeanHeldOutLossOverRows) {
+  const Dataset data = curve(23, 0.1f, 0, 3);  // folds of 8, 8 and 7 rows
+  FitOptions options = quick_options();
+  options.epochs = 20;
+  const RecipeSearchResult result = search_recipe(data, options, {{"adam", 1e-3f}}, 3);
+
+  double total = 0.0;
+  for (const Split& split : fold_rows(data, 3, options.seed)) {
+    FitOptions fold_options = options;
+    fold_options.optimizer = "adam";
+    fold_options.weight_decay = 1e-3f;
+    fold_options.validation_fraction = 0.0;
+    fold_options.search = SearchMode::off;
+    FitResult fitted = fit(select_rows(data, split.train), fold_options);
+    const Dataset held_out = select_rows(data, split.held_out);
+    Matrix inputs = Matrix::copy_of(held_out.inputs);
+    fitted.model.input_scaler.transform(inputs);
+    Matrix targets = Matrix::copy_of(held_out.targets);
+    fitted.model.target_scaler.transform(targets);
+    total += make_loss("mse")->value(fitted.model.network.predict(inputs), targets) * static_cast<double>(held_out.rows());
+  }
+  EXPECT_NEAR(result.scores[0].held_out_loss, total / 23.0, 1e-9);
+}
+
+TEST(RecipeSearch, SameSeedSameScores) {
+  const Dataset data = curve(30, 0.2f, 1, 4);
+  FitOptions options = quick_options();
+  options.epochs = 10;
+  const std::vector<RecipeCandidate> candidates = {{"adam", 0.0f}, {"lbfgs", 1e-2f}};
+  const RecipeSearchResult first = search_recipe(data, options, candidates, 3);
+  const RecipeSearchResult again = search_recipe(data, options, candidates, 3);
+  for (std::size_t c = 0; c < candidates.size(); ++c) EXPECT_EQ(first.scores[c].held_out_loss, again.scores[c].held_out_loss);
+}
+
+TEST(RecipeSearch, ReportsEachCandidate) {
+  const Dataset data = curve(30, 0.2f, 0, 5);
+  FitOptions options = quick_options();
+  options.epochs = 5;
+  std::vector<std::size_t> seen;
+  search_recipe(data, options, {{"adam", 0.0f}, {"adam", 1e-2f}, {"lbfgs", 1e-3f}}, 3,
+                [&](const CandidateScore& score, std::size_t index, std::size_t count) {
+                  EXPECT_EQ(count, 3u);
+                  EXPECT_TRUE(std::isfinite(score.held_out_loss));
+                  seen.push_back(index);
+                });
+  EXPECT_EQ(seen, (std::vector<std::size_t>{0, 1, 2}));
+}
+
+TEST(RecipeSearch, DivergedCandidateScoresInfinity) {
+  const Dataset data = curve(30, 0.0f, 0, 6);
+  FitOptions options = quick_options();
+  options.epochs = 5;
+  options.learning_rate = 1e30f;
+  const RecipeSearchResult result = search_recipe(data, options, {{"adam", 0.0f}, {"lbfgs", 0.0f}}, 3);
+  EXPECT_EQ(result.scores[0].held_out_loss, std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isfinite(result.scores[1].held_out_loss)) << "L-BFGS does not use the learning rate";
+  EXPECT_EQ(result.chosen, 1u);
+}
+
+TEST(RecipeSearch, StopRequestedEndsSearch) {
+  const Dataset data = curve(30, 0.0f, 0, 7);
+  FitOptions options = quick_options();
+  const std::atomic<bool> stop{true};
+  options.stop_requested = &stop;
+  try {
+    search_recipe(data, options, automatic_candidates(), 3);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("stopped during the cross-validated search"));
+    EXPECT_THAT(e.what(), HasSubstr("nothing was saved"));
+  }
+}
+
+TEST(RecipeSearch, AutomaticCandidates) {
+  const std::vector<RecipeCandidate> candidates = automatic_candidates();
+  ASSERT_EQ(candidates.size(), 7u);
+  EXPECT_EQ(candidates.front().optimizer, "adam");
+  EXPECT_EQ(candidates.front().weight_decay, 0.0f);
+  EXPECT_EQ(candidates.back().optimizer, "lbfgs");
+}
+
+}  // namespace
+}  // namespace protean
