@@ -56,15 +56,24 @@ void clip_gradients(const std::vector<Parameter>& parameters, double max_norm) {
   }
 }
 
-std::vector<Matrix> copy_weights(const std::vector<Parameter>& parameters) {
+// Lists what a snapshot of the weights copies: every parameter, then every buffer (batch-norm
+// running statistics), so that a restored epoch predicts exactly as it did at its end.
+std::vector<MatrixView> snapshot_views(Network& network) {
+  std::vector<MatrixView> views;
+  for (const Parameter& parameter : network.parameters()) views.push_back(parameter.value);
+  for (const Buffer& buffer : network.buffers()) views.push_back(buffer.value);
+  return views;
+}
+
+std::vector<Matrix> copy_weights(const std::vector<MatrixView>& views) {
   std::vector<Matrix> values;
-  values.reserve(parameters.size());
-  for (const Parameter& parameter : parameters) values.push_back(Matrix::copy_of(parameter.value));
+  values.reserve(views.size());
+  for (const MatrixView& view : views) values.push_back(Matrix::copy_of(view));
   return values;
 }
 
-void restore_weights(const std::vector<Parameter>& parameters, const std::vector<Matrix>& values) {
-  for (std::size_t i = 0; i < parameters.size(); ++i) parameters[i].value.copy_from(values[i]);
+void restore_weights(const std::vector<MatrixView>& views, const std::vector<Matrix>& values) {
+  for (std::size_t i = 0; i < views.size(); ++i) views[i].copy_from(values[i]);
 }
 
 // Index of the first parameter whose gradient (or value) holds a NaN or infinity. x * 0 is 0 for
@@ -148,6 +157,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
 
   Matrix batch_x, batch_y, d_output;
   const std::vector<Parameter> parameters = network.parameters();
+  const std::vector<MatrixView> snapshot = snapshot_views(network);
 
   const std::vector<std::size_t> tracked = options.record_gradient_norms ? weight_parameters(parameters) : std::vector<std::size_t>{};
   for (const std::size_t i : tracked) result.gradient_norm_names.push_back(parameters[i].name);
@@ -156,7 +166,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
   // the state here so that later checkpoints at epoch ends do not carry stale copies.
   std::vector<Matrix> last_good = std::move(state.last_good_weights);
   state.last_good_weights.clear();
-  if (options.check_finite && last_good.empty()) last_good = copy_weights(parameters);
+  if (options.check_finite && last_good.empty()) last_good = copy_weights(snapshot);
   if (observer) observer->on_train_begin(options.epochs, batches);
   // The schedule's plateau state is rebuilt from the finished epochs of a resumed run.
   LearningRateScheduler scheduler(options.schedule, base_rate, options.epochs);
@@ -250,7 +260,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
     }
     if (options.restore_best && tracked_loss < state.best_loss) {
       state.best_loss = tracked_loss;
-      state.best_weights = copy_weights(parameters);
+      state.best_weights = copy_weights(snapshot);
       state.best_epoch = stats.epoch;
     }
     if (options.record_activation_statistics && n > 0) {
@@ -260,7 +270,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
     state.history.push_back(stats);
     ++state.epoch;
     state.batch = 0;
-    if (options.check_finite) last_good = copy_weights(parameters);
+    if (options.check_finite) last_good = copy_weights(snapshot);
 
     const bool keep_going = observer == nullptr || observer->on_epoch_end(stats);
     if (options.on_checkpoint && options.checkpoint_every > 0 && state.epoch % options.checkpoint_every == 0) {
@@ -277,14 +287,14 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
   state.shuffle_rng = rng.state();
   result.history = state.history;
   if (result.divergence) {
-    restore_weights(parameters, last_good);
+    restore_weights(snapshot, last_good);
     result.best_epoch = static_cast<int>(state.history.size());
   } else if (result.interrupted) {
     // Mid-epoch, a later divergence must still be able to go back to the epoch's start.
     if (state.batch > 0) state.last_good_weights = std::move(last_good);
     result.best_epoch = static_cast<int>(state.history.size());
   } else if (options.restore_best && !state.best_weights.empty()) {
-    restore_weights(parameters, state.best_weights);
+    restore_weights(snapshot, state.best_weights);
     result.best_epoch = state.best_epoch;
   } else {
     result.best_epoch = static_cast<int>(result.history.size());

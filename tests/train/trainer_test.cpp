@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "protean/losses/mse.hpp"
 #include "protean/optimizers/adam.hpp"
@@ -149,6 +150,43 @@ TEST(Train, RestoreBestKeepsLowestValidationEpoch) {
   const double restored = evaluate_loss(net, MeanSquaredError(), held_out.x, held_out.y);
   EXPECT_DOUBLE_EQ(restored, lowest);
   EXPECT_DOUBLE_EQ(result.history.at(static_cast<std::size_t>(result.best_epoch - 1)).validation_loss, lowest);
+}
+
+// Records the network's inference output on fixed inputs at the end of every epoch.
+class OutputRecorder final : public TrainingObserver {
+ public:
+  OutputRecorder(Network& network, ConstMatrixView inputs) : network_(network), inputs_(inputs) {}
+  bool on_epoch_end(const EpochStats&) override {
+    outputs.push_back(network_.predict(inputs_));
+    return true;
+  }
+  std::vector<Matrix> outputs;
+
+ private:
+  Network& network_;
+  ConstMatrixView inputs_;
+};
+
+TEST(Train, RestoreBestBringsBackBatchNormStatistics) {
+  LineData data(64);
+  LineData held_out(16);
+  Network net(1);
+  net.add_dense(8, Activation::tanh).add_batch_norm().add_dense(1);
+  net.initialize(1);
+  Adam adam(0.5f);  // far too high, so later epochs are worse than early ones
+  TrainOptions options;
+  options.epochs = 30;
+  options.batch_size = 4;
+  options.restore_best = true;
+  Validation validation{held_out.x, held_out.y, {}};
+  OutputRecorder recorder(net, held_out.x);
+  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options, &validation, &recorder);
+  ASSERT_LT(result.best_epoch, 30) << "the test needs a best epoch before the last";
+
+  // The running mean and variance moved after the best epoch; the restored network must still
+  // give that epoch's outputs exactly.
+  const Matrix restored = net.predict(held_out.x);
+  EXPECT_TRUE(bitwise_equal(restored, recorder.outputs.at(static_cast<std::size_t>(result.best_epoch - 1))));
 }
 
 TEST(Train, CosineScheduleDecaysToOnePercent) {

@@ -120,12 +120,13 @@ struct TrainState {
   std::vector<double> gradient_norm_sums;
   std::vector<EpochStats> history;  // finished epochs
   // TrainOptions::restore_best: the lowest loss so far, its epoch and that epoch's weights
-  // (one matrix per Network::parameters() entry; empty before the first epoch ends).
+  // (one matrix per Network::parameters() entry, then one per Network::buffers() entry; empty
+  // before the first epoch ends).
   double best_loss = std::numeric_limits<double>::infinity();
   int best_epoch = 0;
   std::vector<Matrix> best_weights;
-  // Weights at the end of the last epoch that ended finite (at the start for epoch 0), which a
-  // divergence puts back. Empty at an epoch boundary, where they are the current weights.
+  // Weights and buffers, as in best_weights, at the end of the last epoch that ended finite (at
+  // the start for epoch 0), which a divergence puts back. Empty at an epoch boundary, where they are the current weights.
   std::vector<Matrix> last_good_weights;
 };
 
