@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fmt/format.h>
 #include <numeric>
@@ -76,17 +77,26 @@ void restore_weights(const std::vector<MatrixView>& views, const std::vector<Mat
   for (std::size_t i = 0; i < views.size(); ++i) views[i].copy_from(values[i]);
 }
 
-// Index of the first parameter whose gradient (or value) holds a NaN or infinity. x * 0 is 0 for
-// every finite x and NaN otherwise, so one sum tests a whole matrix.
+// True when a row of floats holds a NaN or an infinity: those are the values whose exponent bits
+// are all ones. An integer OR over the bits vectorizes, where a float sum must run in order; the
+// sum this replaced took 30% of a curve-task training step (perf, 1-64-64-1, batch 64).
+bool has_non_finite(const float* values, Index count) {
+  std::uint32_t special = 0;
+  for (Index i = 0; i < count; ++i) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, values + i, sizeof bits);
+    special |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return special != 0;
+}
+
+// Index of the first parameter whose gradient (or value) holds a NaN or infinity.
 std::optional<std::size_t> first_non_finite(const std::vector<Parameter>& parameters, bool gradients) {
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     const ConstMatrixView m = gradients ? ConstMatrixView(parameters[i].grad) : ConstMatrixView(parameters[i].value);
-    float sum = 0.0f;
     for (Index r = 0; r < m.rows(); ++r) {
-      const float* row = m.row(r);
-      for (Index c = 0; c < m.cols(); ++c) sum += row[c] * 0.0f;
+      if (has_non_finite(m.row(r), m.cols())) return i;
     }
-    if (sum != 0.0f) return i;
   }
   return std::nullopt;
 }

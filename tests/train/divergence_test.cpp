@@ -7,6 +7,7 @@
 
 #include "protean/fit.hpp"
 #include "protean/losses/mse.hpp"
+#include "protean/optimizers/optimizer.hpp"
 #include "protean/optimizers/sgd.hpp"
 #include "protean/train/trainer.hpp"
 
@@ -108,6 +109,56 @@ TEST(Divergence, FirstEpochRestoresInitialWeights) {
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_TRUE(bitwise_equal(expected[i].value, actual[i].value)) << actual[i].name;
   }
+}
+
+// Plain SGD that writes `poison` into the last parameter's last entry at step `at`, as an update
+// that overflows would.
+class PoisoningSgd final : public Optimizer {
+ public:
+  PoisoningSgd(float poison, int at) : Optimizer(0.01f), poison_(poison), at_(at) {}
+  std::string name() const override { return "poisoning sgd"; }
+  void step(const std::vector<Parameter>& parameters) override {
+    inner_.step(parameters);
+    if (++steps_ == at_) {
+      const MatrixView last = parameters.back().value;
+      last(last.rows() - 1, last.cols() - 1) = poison_;
+    }
+  }
+  std::vector<Matrix> state() const override { return {}; }
+  void set_state(std::vector<Matrix>) override {}
+
+ private:
+  Sgd inner_{0.01f};
+  float poison_;
+  int at_;
+  int steps_ = 0;
+};
+
+TEST(Divergence, InfiniteAndNanWeightsFoundInAnyPosition) {
+  const Problem problem;
+  const float infinity = std::numeric_limits<float>::infinity();
+  for (const float poison : {infinity, -infinity, std::numeric_limits<float>::quiet_NaN()}) {
+    Network network = small_network();
+    PoisoningSgd optimizer(poison, 6);
+    const TrainResult result =
+        train(network, MeanSquaredError(), optimizer, problem.inputs, problem.targets, options_for(3));
+    ASSERT_TRUE(result.divergence.has_value()) << poison;
+    EXPECT_EQ(result.divergence->epoch, 2) << poison;  // 4 batches per epoch, so step 6 is batch 2 of epoch 2
+    EXPECT_EQ(result.divergence->batch, 2) << poison;
+    EXPECT_EQ(result.divergence->quantity, "parameter 1.bias") << poison;
+  }
+}
+
+TEST(Divergence, LargeFiniteWeightsAreNotDivergence) {
+  const Problem problem;
+  Network network = small_network();
+  PoisoningSgd optimizer(std::numeric_limits<float>::max(), 2);
+  const TrainResult result = train(network, MeanSquaredError(), optimizer, problem.inputs, problem.targets, options_for(1));
+  // The largest float is finite, so the weight check passes it at batch 2. The gradients it
+  // causes overflow, and the gradient check stops the run at batch 3.
+  ASSERT_TRUE(result.divergence.has_value());
+  EXPECT_EQ(result.divergence->batch, 3);
+  EXPECT_EQ(result.divergence->quantity.rfind("gradient of ", 0), 0u) << result.divergence->quantity;
 }
 
 TEST(Divergence, CheckCanBeTurnedOff) {
