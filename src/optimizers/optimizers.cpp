@@ -1,4 +1,5 @@
 #include <Eigen/Core>
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
@@ -12,6 +13,9 @@ namespace protean {
 namespace {
 
 using FlatArray = Eigen::Map<Eigen::ArrayXf>;
+
+// Elements per chunk of the Adam update: 4 arrays of 1024 floats fill 16 KiB of the L1 cache.
+constexpr Index kAdamChunk = 1024;
 
 // Parameters are whole, contiguous matrices (Dense owns them), so each is one flat array.
 FlatArray flat(MatrixView m) {
@@ -87,12 +91,23 @@ void Adam::step(const std::vector<Parameter>& parameters) {
     } else if (is_decayed(parameters[i])) {
       value *= 1.0f - rate * weight_decay_;
     }
-    auto grad = flat(parameters[i].grad);
-    auto m = flat(first_moment_[i]);
-    auto v = flat(second_moment_[i]);
-    m = beta1_ * m + (1.0f - beta1_) * grad;
-    v = beta2_ * v + (1.0f - beta2_) * grad.square();
-    value -= rate * (m * m_correction) / ((v * v_correction).sqrt() + epsilon_);
+    float* const weights = parameters[i].value.data();
+    const float* const grads = parameters[i].grad.data();
+    float* const first = first_moment_[i].data();
+    float* const second = second_moment_[i].data();
+    // The three updates run on one chunk at a time, small enough to stay in the L1 cache, so
+    // each array crosses the memory bus once per step instead of up to three times. On the
+    // 8.4 M-parameter wide benchmark network whole-array passes made Adam a large share of a step.
+    for (Index start = 0; start < value.size(); start += kAdamChunk) {
+      const Index length = std::min(kAdamChunk, value.size() - start);
+      FlatArray w(weights + start, length);
+      const Eigen::Map<const Eigen::ArrayXf> grad(grads + start, length);
+      FlatArray m(first + start, length);
+      FlatArray v(second + start, length);
+      m = beta1_ * m + (1.0f - beta1_) * grad;
+      v = beta2_ * v + (1.0f - beta2_) * grad.square();
+      w -= rate * (m * m_correction) / ((v * v_correction).sqrt() + epsilon_);
+    }
   }
 }
 
