@@ -472,7 +472,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_flag("--diagnostics", options->diagnostics,
                     "Record each layer's weight-gradient norm and activation statistics per epoch, warn about vanishing or "
                     "exploding gradients and dead units; norms are printed with the progress and drawn by --report");
-  command->add_option("-j,--threads", options->threads, "Threads for matrix products")
+  command->add_option("-j,--threads", options->threads, "Threads for matrix products, and fits that the search runs at once")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   command->add_option("-o,--output", options->output, "Model file to write (safetensors)")->capture_default_str();

@@ -100,6 +100,22 @@ TEST(RecipeSearch, SameSeedSameScores) {
   for (std::size_t c = 0; c < candidates.size(); ++c) EXPECT_EQ(first.scores[c].held_out_loss, again.scores[c].held_out_loss);
 }
 
+TEST(RecipeSearch, ThreadsGiveSameScores) {
+  const Dataset data = curve(40, 0.2f, 1, 8);
+  FitOptions options = quick_options();
+  options.epochs = 10;
+  const std::vector<RecipeCandidate> candidates = automatic_candidates();
+  const RecipeSearchResult one = search_recipe(data, options, candidates, 3);
+  options.threads = 3;
+  std::vector<std::size_t> order;
+  const RecipeSearchResult three = search_recipe(data, options, candidates, 3,
+                                                 [&](const CandidateScore&, std::size_t index, std::size_t) { order.push_back(index); });
+  ASSERT_EQ(three.scores.size(), candidates.size());
+  for (std::size_t c = 0; c < candidates.size(); ++c) EXPECT_EQ(one.scores[c].held_out_loss, three.scores[c].held_out_loss) << c;
+  EXPECT_EQ(one.chosen, three.chosen);
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}));
+}
+
 TEST(RecipeSearch, ReportsEachCandidate) {
   const Dataset data = curve(30, 0.2f, 0, 5);
   FitOptions options = quick_options();
@@ -130,12 +146,15 @@ TEST(RecipeSearch, StopRequestedEndsSearch) {
   FitOptions options = quick_options();
   const std::atomic<bool> stop{true};
   options.stop_requested = &stop;
-  try {
-    search_recipe(data, options, automatic_candidates(), 3);
-    FAIL() << "expected an Error";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("stopped during the cross-validated search"));
-    EXPECT_THAT(e.what(), HasSubstr("nothing was saved"));
+  for (const int threads : {1, 2}) {
+    options.threads = threads;
+    try {
+      search_recipe(data, options, automatic_candidates(), 3);
+      ADD_FAILURE() << "expected an Error with " << threads << " threads";
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr("stopped during the cross-validated search"));
+      EXPECT_THAT(e.what(), HasSubstr("nothing was saved"));
+    }
   }
 }
 

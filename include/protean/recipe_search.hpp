@@ -45,9 +45,11 @@ using CandidateCallback = std::function<void(const CandidateScore& score, std::s
 std::vector<RecipeCandidate> automatic_candidates();
 
 // Scores each candidate by `folds`-fold cross-validation (fold_rows() with base.seed). Each fit
-// uses `base` with the candidate's optimizer and weight decay, no validation rows and no search.
-// Ties go to the earlier candidate. Errors: those of fold_rows() and fit(), and an Error when
-// base.stop_requested becomes true during the search.
+// uses `base` with the candidate's optimizer and weight decay, no validation rows, no search and
+// one thread, and base.threads fits run at once; the scores do not depend on that count.
+// Ties go to the earlier candidate. `on_candidate` is called in candidate order, from whichever
+// thread finished the candidate's last fold, never from two threads at once. Errors: those of
+// fold_rows() and fit(), and an Error when base.stop_requested becomes true during the search.
 RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, const std::vector<RecipeCandidate>& candidates,
                                  int folds, const CandidateCallback& on_candidate = {});
 

@@ -116,7 +116,7 @@ void input_gradient_single_output(ConstMatrixView dz, ConstMatrixView w, MatrixV
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend() { set_threads(1); }
+  CpuBackend() { openblas_set_num_threads(threads_); }
 
   std::string_view name() const override { return "cpu"; }
 
@@ -162,8 +162,12 @@ class CpuBackend final : public Backend {
     if (dx.rows() > 0) gemm(Transpose::no, Transpose::yes, 1.0f, dy, w, 0.0f, dx);
   }
 
+  // Does nothing when the count is unchanged, so that fits running side by side on one thread
+  // each (the recipe search) only read the shared setting.
   void set_threads(int threads) override {
-    threads_ = std::max(1, threads);
+    const int requested = std::max(1, threads);
+    if (requested == threads_) return;
+    threads_ = requested;
     openblas_set_num_threads(threads_);
   }
   int threads() const override { return threads_; }
