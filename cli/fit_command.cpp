@@ -2,6 +2,7 @@
 #include <fmt/ranges.h>
 
 #include <cmath>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -283,17 +284,36 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     checkpoint_files.prune();
   };
 
+  const auto search_start = std::chrono::steady_clock::now();
   if (!global.quiet) {
-    fit_options.on_search_candidate = [](const CandidateScore& score, std::size_t index, std::size_t count) {
+    // Prints each candidate, then the choice before the final fit starts; the lowest loss wins
+    // and ties go to the earlier candidate, as in search_recipe().
+    fit_options.on_search_candidate = [search_start, best = CandidateScore{}, have_best = false](
+                                          const CandidateScore& score, std::size_t index, std::size_t count) mutable {
       std::printf("search %zu/%zu: %s, weight decay %g: held-out loss %.6g\n", index + 1, count,
                   score.candidate.optimizer.c_str(), static_cast<double>(score.candidate.weight_decay), score.held_out_loss);
+      if (!have_best || score.held_out_loss < best.held_out_loss) {
+        best = score;
+        have_best = true;
+      }
+      if (index + 1 == count) {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - search_start).count();
+        std::printf("search: chose %s with weight decay %g (held-out loss %.6g) by 5-fold cross-validation in %.1f s; "
+                    "training it on every row\n",
+                    best.candidate.optimizer.c_str(), static_cast<double>(best.candidate.weight_decay), best.held_out_loss,
+                    seconds);
+      }
       std::fflush(stdout);
     };
   }
 
   ProgressPrinter progress(stdout);
   FitResult result = fit(data, fit_options, global.quiet ? nullptr : &progress);
-  if (result.search) {
+  if (result.search && command.count("--validation") > 0 && !result.search->interrupted) {
+    std::fprintf(stderr, "warning: --validation was not used, because the search trains the final model on every row; give "
+                         "--search off to hold out rows\n");
+  }
+  if (result.search && !result.search->interrupted) {
     // A retry below must keep what the search chose, since a given learning rate turns it off.
     const RecipeCandidate& chosen = result.search->scores.at(result.search->chosen).candidate;
     fit_options.optimizer = chosen.optimizer;
@@ -312,6 +332,18 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     std::fflush(stdout);
     const TrainState& state = result.training.state;
     const int signal = signals.signal_number();
+    const char* signal_name = signal == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (result.search && result.search->interrupted) {
+      std::fprintf(stderr, "interrupted by %s during the search for the optimizer and weight decay, after %zu of its candidates; "
+                           "nothing was saved\n",
+                   signal_name, result.search->scores.size());
+      throw ExitCode{128 + signal};
+    }
+    if (last_checkpoint.empty()) {
+      std::fprintf(stderr, "interrupted by %s after %zu iterations; an L-BFGS run keeps no checkpoint, so nothing was saved\n",
+                   signal_name, result.training.history.size());
+      throw ExitCode{128 + signal};
+    }
     const std::string position = state.batch > 0 ? fmt::format("{} finished epochs and {} batches of the next", state.epoch, state.batch)
                                                  : fmt::format("{} finished epochs", state.epoch);
     std::fprintf(stderr, "interrupted by %s after %s; checkpoint saved to %s\nresume with: protean fit --resume '%s'\n",
@@ -345,12 +377,6 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     }
   }
   if (global.quiet) return;
-  if (result.search) {
-    const CandidateScore& chosen = result.search->scores.at(result.search->chosen);
-    std::printf("search: chose %s with weight decay %g (held-out loss %.6g) by %d-fold cross-validation in %.1f s\n",
-                chosen.candidate.optimizer.c_str(), static_cast<double>(chosen.candidate.weight_decay), chosen.held_out_loss,
-                result.search->folds, result.search->seconds);
-  }
   std::printf("recipe: %s\n", result.recipe.c_str());
   const auto& history = result.training.history;
   if (!history.empty()) {

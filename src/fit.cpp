@@ -183,8 +183,23 @@ FitResult fit_after_search(const Dataset& data, const FitOptions& options, Train
   FitOptions base = options;
   base.diagnostics = false;
   base.check_finite = true;
-  const RecipeSearchResult search =
-      search_recipe(data, base, automatic_candidates(), kSearchFolds, options.on_search_candidate);
+  if (data.rows() < kSearchFolds) {
+    throw Error(fmt::format("the search needs at least {} rows, one per cross-validation fold, but the data has {}",
+                            kSearchFolds, data.rows()),
+                "give --search off, or add rows");
+  }
+  // L-BFGS runs cannot be checkpointed, so a run that asks for checkpoints searches Adam alone.
+  std::vector<RecipeCandidate> candidates = automatic_candidates();
+  if (options.checkpoint_every > 0) {
+    std::erase_if(candidates, [](const RecipeCandidate& candidate) { return candidate.optimizer == "lbfgs"; });
+  }
+  const RecipeSearchResult search = search_recipe(data, base, candidates, kSearchFolds, options.on_search_candidate);
+  if (search.interrupted) {
+    FitResult stopped;
+    stopped.training.interrupted = true;
+    stopped.search = search;
+    return stopped;
+  }
   const CandidateScore& chosen = search.scores.at(search.chosen);
 
   FitOptions final_options = options;
@@ -325,7 +340,12 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
                                              : automatic_epochs(train_data.rows(), train_options.batch_size);
   train_options.seed = options.seed;
   train_options.schedule = options.schedule;
-  train_options.restore_best = true;
+  // Without validation rows the best epoch is the one with the lowest training loss. That loss
+  // leaves out the weight penalty that Adam and the others also minimize, so with weight decay
+  // its minimum comes early, before the decay has shrunk the weights, and keeping it would undo
+  // the decay; then the last epoch is kept. L-BFGS tracks its full objective and is not affected.
+  const float decay = optimizer_name == "adamw" ? options.weight_decay.value_or(0.01f) : options.weight_decay.value_or(0.0f);
+  train_options.restore_best = validation_data.rows() > 0 || full_batch || decay == 0.0f;
   train_options.record_gradient_norms = options.diagnostics;
   train_options.record_activation_statistics = options.diagnostics;
   train_options.clip_norm = options.clip_norm;
@@ -386,8 +406,13 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
     result.training = train(model.network, *loss, *optimizer, train_data.inputs, train_data.targets, train_options,
                             validation_pointer, observer);
   }
-  for (std::string& warning : diagnose_training(result.training)) result.warnings.push_back(std::move(warning));
-  if (result.training.interrupted && options.on_checkpoint) options.on_checkpoint(make_checkpoint(result.training.state));
+  DiagnosticThresholds thresholds;
+  thresholds.weight_decay = decay > 0.0f;
+  for (std::string& warning : diagnose_training(result.training, thresholds)) result.warnings.push_back(std::move(warning));
+  // An interrupted L-BFGS run has no state to resume from, so it leaves no checkpoint.
+  if (result.training.interrupted && options.on_checkpoint && !full_batch) {
+    options.on_checkpoint(make_checkpoint(result.training.state));
+  }
 
   nlohmann::json summary;
   summary["recipe"] = result.recipe;

@@ -66,6 +66,7 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
   std::exception_ptr first_error;
   std::atomic<std::size_t> next_job{0};
   std::atomic<bool> failed{false};
+  std::atomic<bool> interrupted{false};
 
   auto run_job = [&](std::size_t job) {
     const std::size_t c = job / fold_count;
@@ -82,9 +83,8 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
     options.resume = nullptr;
     FitResult fitted = fit(train_parts[k], options);
     if (fitted.training.interrupted) {
-      throw Error("stopped during the cross-validated search for the optimizer and weight decay, before the final model "
-                  "was trained; nothing was saved",
-                  "run again, or give --search off (or an --optimizer and a --weight-decay) to train without the search");
+      interrupted.store(true);
+      return;
     }
     losses[job] = fitted.training.divergence ? std::numeric_limits<double>::infinity()
                                              : held_out_loss(fitted.model, held_out_parts[k], base.huber_delta);
@@ -104,7 +104,7 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
     }
   };
   auto work = [&] {
-    for (std::size_t job = next_job++; job < job_count && !failed.load(); job = next_job++) {
+    for (std::size_t job = next_job++; job < job_count && !failed.load() && !interrupted.load(); job = next_job++) {
       try {
         run_job(job);
       } catch (...) {
@@ -124,6 +124,7 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
   work();
   for (std::thread& thread : threads) thread.join();
   if (first_error) std::rethrow_exception(first_error);
+  result.interrupted = interrupted.load();
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -5,11 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "protean/error.hpp"
 #include "protean/random.hpp"
+#include "protean/train/checkpoint.hpp"
 
 namespace protean {
 namespace {
@@ -115,6 +117,71 @@ TEST(FitSearch, OnWithOptimizerGivenIsError) {
     EXPECT_THAT(e.what(), HasSubstr("cannot run with either of them given"));
     EXPECT_THAT(e.what(), HasSubstr("--search off"));
   }
+}
+
+TEST(FitSearch, OnWithCheckpointsSearchesAdamOnly) {
+  FitOptions options;
+  options.hidden = {4};
+  options.epochs = 2;
+  options.search = SearchMode::on;
+  options.checkpoint_every = 1;
+  options.on_checkpoint = [](const Checkpoint&) {};
+  const FitResult result = fit(small_regression(30), options);
+  ASSERT_TRUE(result.search.has_value());
+  ASSERT_EQ(result.search->scores.size(), 5u);
+  for (const CandidateScore& score : result.search->scores) EXPECT_EQ(score.candidate.optimizer, "adam");
+}
+
+TEST(FitSearch, OnWithTooFewRowsIsError) {
+  FitOptions options;
+  options.search = SearchMode::on;
+  try {
+    fit(small_regression(4), options);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the search needs at least 5 rows, one per cross-validation fold, but the data has 4"));
+    EXPECT_THAT(e.what(), HasSubstr("--search off"));
+  }
+}
+
+TEST(FitWithoutValidation, WeightDecayKeepsLastEpoch) {
+  // Without validation rows the lowest training loss would pick an epoch before the decay has
+  // shrunk the weights, so the last epoch is kept.
+  FitOptions options;
+  options.hidden = {16};
+  options.epochs = 40;
+  options.validation_fraction = 0.0;
+  options.optimizer = "adam";
+  options.weight_decay = 0.05f;
+  const FitResult decayed = fit(small_regression(40), options);
+  EXPECT_EQ(decayed.training.best_epoch, 40);
+
+  options.weight_decay = 0.0f;
+  const FitResult plain = fit(small_regression(40), options);
+  double lowest = plain.training.history.front().train_loss;
+  for (const EpochStats& epoch : plain.training.history) lowest = std::min(lowest, epoch.train_loss);
+  EXPECT_EQ(plain.training.history.at(static_cast<std::size_t>(plain.training.best_epoch - 1)).train_loss, lowest);
+}
+
+TEST(FitWithoutValidation, LbfgsReportsDataLossWithoutPenalty) {
+  FitOptions options;
+  options.hidden = {8};
+  options.epochs = 30;
+  options.validation_fraction = 0.0;
+  options.optimizer = "lbfgs";
+  options.weight_decay = 0.1f;
+  const Dataset data = small_regression(40);
+  FitResult result = fit(data, options);
+  // The kept iteration's reported loss is the mean squared error of the standardized target.
+  Matrix inputs = Matrix::copy_of(data.inputs);
+  result.model.input_scaler.transform(inputs);
+  Matrix targets = Matrix::copy_of(data.targets);
+  result.model.target_scaler.transform(targets);
+  const Matrix outputs = result.model.network.predict(inputs);
+  double squared = 0.0;
+  for (Index r = 0; r < outputs.rows(); ++r) squared += (outputs(r, 0) - targets(r, 0)) * (outputs(r, 0) - targets(r, 0));
+  const double kept_loss = result.training.history.at(static_cast<std::size_t>(result.training.best_epoch - 1)).train_loss;
+  EXPECT_NEAR(kept_loss, squared / static_cast<double>(outputs.rows()), 1e-4);
 }
 
 TEST(FitSearch, ModeNamesRoundTrip) {

@@ -29,7 +29,9 @@ enum class SearchMode {
   // Only for a bare recipe on 20 to 10,000 rows: optimizer, weight decay, learning rate and
   // epochs all left automatic, no checkpoints and no resume.
   automatic,
-  on,   // whenever the optimizer and the weight decay are left automatic; fit() throws if either is given
+  // Whenever the optimizer and the weight decay are left automatic; fit() throws if either is
+  // given. With checkpoints the candidates are Adam's alone, since L-BFGS keeps no checkpoint.
+  on,
   off,
 };
 const char* to_string(SearchMode mode);
@@ -93,7 +95,9 @@ struct FitResult {
   Index train_rows = 0;
   Index validation_rows = 0;
   float learning_rate = 0.0f;         // the optimizer's base learning rate, with the default resolved
-  std::optional<RecipeSearchResult> search;  // set when the search chose the optimizer and weight decay
+  // Set when the search ran. When it was interrupted (search->interrupted), training.interrupted
+  // is set too and `model` is empty.
+  std::optional<RecipeSearchResult> search;
 };
 
 // The optimizer a bare fit uses for this task and number of training rows (docs/defaults.md

@@ -35,6 +35,9 @@ struct RecipeSearchResult {
   std::vector<CandidateScore> scores;  // in the order of the candidates
   std::size_t chosen = 0;              // index into `scores` of the lowest held-out loss
   double seconds = 0.0;                // wall time of all the fits
+  // base.stop_requested was seen: the search ended early, and `scores` holds only the
+  // candidates finished before that.
+  bool interrupted = false;
 };
 
 // Called after each candidate is scored, with its position (from 0) and the candidate count.
@@ -48,8 +51,9 @@ std::vector<RecipeCandidate> automatic_candidates();
 // uses `base` with the candidate's optimizer and weight decay, no validation rows, no search and
 // one thread, and base.threads fits run at once; the scores do not depend on that count.
 // Ties go to the earlier candidate. `on_candidate` is called in candidate order, from whichever
-// thread finished the candidate's last fold, never from two threads at once. Errors: those of
-// fold_rows() and fit(), and an Error when base.stop_requested becomes true during the search.
+// thread finished the candidate's last fold, never from two threads at once. When
+// base.stop_requested becomes true the search returns early with `interrupted` set. Errors:
+// those of fold_rows() and fit().
 RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, const std::vector<RecipeCandidate>& candidates,
                                  int folds, const CandidateCallback& on_candidate = {});
 

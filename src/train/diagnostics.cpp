@@ -112,7 +112,7 @@ void check_loss(const TrainResult& result, const DiagnosticThresholds& threshold
         first, epochs));
     return;
   }
-  if (epochs >= 2 * thresholds.stall_epochs && static_cast<int>(best) + 1 <= epochs / 2) {
+  if (!thresholds.weight_decay && epochs >= 2 * thresholds.stall_epochs && static_cast<int>(best) + 1 <= epochs / 2) {
     warnings.push_back(fmt::format(
         "the training loss stopped improving: its lowest value, {:.4g}, was in epoch {} of {}; the learning rate may "
         "be too high (try --schedule plateau or a lower --lr), or fewer epochs would do",

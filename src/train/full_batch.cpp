@@ -81,6 +81,23 @@ Lbfgs::Objective network_objective(Network& network, const Loss& loss, ConstMatr
   };
 }
 
+namespace {
+
+// (λ/2)·Σθ² over the decayed parameters (weights, not biases) of the flat vector θ.
+double weight_penalty(const Eigen::VectorXd& theta, const std::vector<Parameter>& parameters, double weight_decay) {
+  if (weight_decay <= 0.0) return 0.0;
+  double penalty = 0.0;
+  Index at = 0;
+  for (const Parameter& parameter : parameters) {
+    const Index size = parameter.value.size();
+    if (is_decayed(parameter)) penalty += 0.5 * weight_decay * theta.segment(at, size).squaredNorm();
+    at += size;
+  }
+  return penalty;
+}
+
+}  // namespace
+
 TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, ConstMatrixView inputs,
                              ConstMatrixView targets, const TrainOptions& options, double weight_decay,
                              const Validation* validation, TrainingObserver* observer) {
@@ -105,6 +122,10 @@ TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, C
   const auto start = Clock::now();
 
   for (int iteration = 0; iteration < options.epochs; ++iteration) {
+    if (options.stop_requested != nullptr && options.stop_requested->load()) {
+      result.interrupted = true;
+      break;
+    }
     const auto iteration_start = Clock::now();
     const LbfgsStatus status = lbfgs.iterate(objective, theta);
     if (status != LbfgsStatus::running) {
@@ -116,7 +137,8 @@ TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, C
     EpochStats stats;
     stats.epoch = iteration + 1;
     stats.seconds = std::chrono::duration<double>(Clock::now() - iteration_start).count();
-    stats.train_loss = lbfgs.value();
+    // The objective holds the weight penalty too; report the data loss, as train() does.
+    stats.train_loss = lbfgs.value() - weight_penalty(theta, parameters, weight_decay);
     stats.samples_per_second = stats.seconds > 0.0 ? static_cast<double>(inputs.rows()) / stats.seconds : 0.0;
     if (!tracked.empty()) {
       // Norms of the full-batch gradient at the new point, per weight matrix.
@@ -127,7 +149,7 @@ TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, C
       }
     }
     if (observer) observer->on_batch_end(stats.epoch, 1, stats.train_loss);
-    double tracked_loss = stats.train_loss;
+    double tracked_loss = lbfgs.value();  // without validation rows: the objective L-BFGS minimizes
     if (validation != nullptr && validation->inputs.rows() > 0) {
       stats.validation_loss = evaluate_loss(network, loss, validation->inputs, validation->targets);
       tracked_loss = stats.validation_loss;

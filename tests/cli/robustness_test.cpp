@@ -228,6 +228,32 @@ TEST(CliInterrupt, SigtermExitsWith143) {
   EXPECT_THAT(run.err(), HasSubstr("interrupted by SIGTERM"));
 }
 
+TEST(CliInterrupt, SigintDuringSearchExitsWith130) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  dir.write("run.safetensors", "an older model");
+  // --search on with many epochs keeps every fit of the search long enough to be interrupted.
+  BackgroundFit run(dir.path(), "fit data.csv --search on -e 100000 --hidden 16 -o run.safetensors");
+  ASSERT_TRUE(run.wait_for_output("data:")) << run.err();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  run.signal(SIGINT);
+  ASSERT_EQ(run.wait(), 130) << run.err();
+  EXPECT_THAT(run.err(), HasSubstr("interrupted by SIGINT during the search for the optimizer and weight decay"));
+  EXPECT_THAT(run.err(), HasSubstr("nothing was saved"));
+  EXPECT_EQ(read_text(dir.path() / "run.safetensors"), "an older model");
+}
+
+TEST(CliInterrupt, SigtermStopsLbfgs) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  BackgroundFit run(dir.path(), "fit data.csv --optimizer lbfgs -e 1000000 --hidden 16 -o run.safetensors");
+  ASSERT_TRUE(run.wait_for_output("epoch 1/")) << run.err();
+  run.signal(SIGTERM);
+  ASSERT_EQ(run.wait(), 143) << run.err();
+  EXPECT_THAT(run.err(), HasSubstr("an L-BFGS run keeps no checkpoint, so nothing was saved"));
+  EXPECT_FALSE(fs::exists(dir.path() / "run.safetensors"));
+}
+
 TEST(CliInterrupt, SecondSignalLeavesNoPartialFile) {
   TempDir dir;
   dir.write("data.csv", regression_csv(120));

@@ -33,6 +33,7 @@ TEST(CliSearch, OnPrintsCandidatesAndChoice) {
   EXPECT_THAT(fit.out, HasSubstr("search 1/7: adam, weight decay 0: held-out loss "));
   EXPECT_THAT(fit.out, HasSubstr("search 7/7: lbfgs, weight decay 0.01: held-out loss "));
   EXPECT_THAT(fit.out, HasSubstr("search: chose "));
+  EXPECT_LT(fit.out.find("search: chose "), fit.out.find("epoch 1/")) << "the choice is printed before the final fit";
   EXPECT_THAT(fit.out, HasSubstr("30 train / 0 validation rows; optimizer and weight decay chosen by 5-fold cross-validation"));
 
   const auto info = run_cli(dir.path(), "info m.safetensors");
@@ -40,6 +41,15 @@ TEST(CliSearch, OnPrintsCandidatesAndChoice) {
   EXPECT_THAT(info.out, HasSubstr("search: 5-fold cross-validation, "));
   EXPECT_THAT(info.out, HasSubstr("  lbfgs  weight decay 0.01     held-out loss "));
   EXPECT_THAT(info.out, HasSubstr("(chosen)"));
+}
+
+TEST(CliSearch, GivenValidationIsReportedUnused) {
+  TempDir dir;
+  dir.write("data.csv", small_csv());
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --hidden 8 --epochs 5 --search on --validation 0.3");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_THAT(fit.err, HasSubstr("warning: --validation was not used, because the search trains the final model on every row"));
+  EXPECT_THAT(fit.out, HasSubstr("30 train / 0 validation rows"));
 }
 
 TEST(CliSearch, OffAndGivenEpochsSkipSearch) {

@@ -141,6 +141,19 @@ TEST(Diagnose, LossThatStopsImprovingEarly) {
       << (warnings.empty() ? "no warnings" : warnings.front());
 }
 
+TEST(Diagnose, RisingLossUnderWeightDecayIsExpected) {
+  TrainResult result;
+  for (int e = 1; e <= 40; ++e) {
+    EpochStats stats;
+    stats.epoch = e;
+    stats.train_loss = e <= 5 ? 1.0 / e : 0.2 + 0.001 * e;  // the same curve as above
+    result.history.push_back(stats);
+  }
+  DiagnosticThresholds thresholds;
+  thresholds.weight_decay = true;
+  EXPECT_FALSE(mentions(diagnose_training(result, thresholds), "stopped improving"));
+}
+
 TEST(Train, ClipNormBoundsTheStep) {
   // One weight, MSE on x = 1, y = 100: the gradient is about −200, clipped to norm 1, so plain
   // SGD with rate 0.1 moves the weight and bias by 0.1 in total length.

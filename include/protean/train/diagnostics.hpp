@@ -43,6 +43,9 @@ struct DiagnosticThresholds {
   // Stalled: runs of at least this many epochs whose best training loss is reached in the first
   // half, or whose loss never drops 1% below the first epoch's.
   int stall_epochs = 10;
+  // The optimizer also minimized a weight penalty, so a training loss that rises after an early
+  // minimum is expected and only the never-improving case is reported.
+  bool weight_decay = false;
 };
 
 // Returns one plain-language warning per problem found in the run's history, with the layer,
