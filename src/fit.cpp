@@ -417,8 +417,11 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   nlohmann::json summary;
   summary["recipe"] = result.recipe;
   summary["optimizer"] = optimizer_name;
-  summary["learning_rate"] = std::stod(fmt::format("{:g}", rate));  // 0.001, not float noise
-  summary["batch_size"] = train_options.batch_size;
+  if (!full_batch) {  // L-BFGS uses neither
+    summary["learning_rate"] = std::stod(fmt::format("{:g}", rate));  // 0.001, not float noise
+    summary["batch_size"] = train_options.batch_size;
+  }
+  summary["weight_decay"] = std::stod(fmt::format("{:g}", decay));
   summary["epochs_run"] = result.training.history.size();
   summary["best_epoch"] = result.training.best_epoch;
   summary["seed"] = options.seed;
