@@ -160,6 +160,11 @@ std::unique_ptr<Loss> select_loss(const std::string& name, double huber_delta, c
   return loss;
 }
 
+// The weight decay a run uses: the given one, else AdamW's 0.01 or 0 for the others.
+float effective_weight_decay(const std::string& optimizer_name, const FitOptions& options) {
+  return options.weight_decay.value_or(optimizer_name == "adamw" ? 0.01f : 0.0f);
+}
+
 std::string describe_recipe(const Model& model, const std::string& optimizer_name, const Optimizer& optimizer,
                             const FitOptions& options, const TrainOptions& train_options, const FitResult& result) {
   std::string recipe = fmt::format("network {}, ", model.network.describe());
@@ -171,7 +176,7 @@ std::string describe_recipe(const Model& model, const std::string& optimizer_nam
                           model.loss, train_options.epochs, train_options.batch_size, describe(train_options.schedule));
   }
   if (model.loss == "huber") recipe += fmt::format(", huber delta {:g}", options.huber_delta);
-  const float decay = optimizer_name == "adamw" ? options.weight_decay.value_or(0.01f) : options.weight_decay.value_or(0.0f);
+  const float decay = effective_weight_decay(optimizer_name, options);
   if (decay > 0.0f) recipe += fmt::format(", weight decay {:g}", decay);
   if (train_options.clip_norm > 0.0 && optimizer_name != "lbfgs") recipe += fmt::format(", clip norm {:g}", train_options.clip_norm);
   if (train_options.patience > 0) recipe += fmt::format(", early stopping after {} epochs without improvement", train_options.patience);
@@ -344,7 +349,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   // leaves out the weight penalty that Adam and the others also minimize, so with weight decay
   // its minimum comes early, before the decay has shrunk the weights, and keeping it would undo
   // the decay; then the last epoch is kept. L-BFGS tracks its full objective and is not affected.
-  const float decay = optimizer_name == "adamw" ? options.weight_decay.value_or(0.01f) : options.weight_decay.value_or(0.0f);
+  const float decay = effective_weight_decay(optimizer_name, options);
   train_options.restore_best = validation_data.rows() > 0 || full_batch || decay == 0.0f;
   train_options.record_gradient_norms = options.diagnostics;
   train_options.record_activation_statistics = options.diagnostics;

@@ -136,6 +136,13 @@ std::vector<Buffer> Network::buffers() {
   return all;
 }
 
+std::vector<MatrixView> Network::state_views() {
+  std::vector<MatrixView> views;
+  for (const Parameter& parameter : parameters()) views.push_back(parameter.value);
+  for (const Buffer& buffer : buffers()) views.push_back(buffer.value);
+  return views;
+}
+
 std::vector<LayerConfig> Network::layer_configs() const {
   std::vector<LayerConfig> configs;
   for (const auto& layer : layers_) configs.push_back(layer->config());

@@ -98,3 +98,23 @@ TEST(Network, PredictMatchesForwardInBlocks) {
 
 }  // namespace
 }  // namespace protean
+
+namespace protean {
+namespace {
+
+TEST(Network, StateViewsListParametersThenBuffers) {
+  Network network(3);
+  network.add_dense(4, Activation::relu).add_batch_norm().add_dense(1);
+  network.initialize(2);
+  const std::vector<MatrixView> views = network.state_views();
+  const std::vector<Parameter> parameters = network.parameters();
+  const std::vector<Buffer> buffers = network.buffers();
+  ASSERT_EQ(views.size(), parameters.size() + buffers.size());
+  for (std::size_t i = 0; i < parameters.size(); ++i) EXPECT_EQ(views[i].data(), parameters[i].value.data()) << i;
+  for (std::size_t i = 0; i < buffers.size(); ++i) {
+    EXPECT_EQ(views[parameters.size() + i].data(), buffers[i].value.data()) << buffers[i].name;
+  }
+}
+
+}  // namespace
+}  // namespace protean

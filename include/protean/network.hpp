@@ -64,6 +64,9 @@ class Network {
   Index parameter_count() const;
   // Every non-trainable tensor, named like the parameters ("<layer index>.running_mean").
   std::vector<Buffer> buffers();
+  // Every parameter's value, then every buffer: what a copy of the network's state must hold so
+  // that the restored network predicts exactly as before (best-epoch restore, checkpoints).
+  std::vector<MatrixView> state_views();
   std::vector<LayerConfig> layer_configs() const;
 
   Index input_width() const { return inputs_; }

@@ -271,7 +271,7 @@ class ExtraTensors {
   }
 
   // The matrices `<prefix>0`, `<prefix>1`, ... shaped like `shapes`, or none when `<prefix>0` is absent.
-  // Takes one matrix per entry of `shapes`: the parameters, then the buffers (TrainState::best_weights).
+  // Takes one matrix per entry of `shapes` (Network::state_views(), as in TrainState::best_weights).
   std::vector<Matrix> take_weights(const std::string& prefix, const std::vector<MatrixView>& shapes) {
     std::vector<Matrix> values;
     if (!contains(prefix + "0")) return values;
@@ -527,9 +527,7 @@ Checkpoint deserialize_checkpoint(std::string_view bytes, const std::string& sou
     checkpoint.optimizer_state.push_back(std::move(m));
   }
   check_optimizer_state(checkpoint.optimizer, checkpoint.optimizer_state, parameters, source);
-  std::vector<MatrixView> snapshot_shapes;
-  for (const Parameter& parameter : parameters) snapshot_shapes.push_back(parameter.value);
-  for (const Buffer& buffer : checkpoint.model.network.buffers()) snapshot_shapes.push_back(buffer.value);
+  const std::vector<MatrixView> snapshot_shapes = checkpoint.model.network.state_views();
   state.best_weights = tensors.take_weights(fmt::format("{}best.", kPrefix), snapshot_shapes);
   state.last_good_weights = tensors.take_weights(fmt::format("{}last_good.", kPrefix), snapshot_shapes);
   if (state.best_weights.empty() != (state.best_epoch == 0)) fail(source, "'best_epoch' and the best weights disagree");

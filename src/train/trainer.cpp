@@ -57,15 +57,6 @@ void clip_gradients(const std::vector<Parameter>& parameters, double max_norm) {
   }
 }
 
-// Lists what a snapshot of the weights copies: every parameter, then every buffer (batch-norm
-// running statistics), so that a restored epoch predicts exactly as it did at its end.
-std::vector<MatrixView> snapshot_views(Network& network) {
-  std::vector<MatrixView> views;
-  for (const Parameter& parameter : network.parameters()) views.push_back(parameter.value);
-  for (const Buffer& buffer : network.buffers()) views.push_back(buffer.value);
-  return views;
-}
-
 std::vector<Matrix> copy_weights(const std::vector<MatrixView>& views) {
   std::vector<Matrix> values;
   values.reserve(views.size());
@@ -167,7 +158,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
 
   Matrix batch_x, batch_y, d_output;
   const std::vector<Parameter> parameters = network.parameters();
-  const std::vector<MatrixView> snapshot = snapshot_views(network);
+  const std::vector<MatrixView> snapshot = network.state_views();
 
   const std::vector<std::size_t> tracked = options.record_gradient_norms ? weight_parameters(parameters) : std::vector<std::size_t>{};
   for (const std::size_t i : tracked) result.gradient_norm_names.push_back(parameters[i].name);
