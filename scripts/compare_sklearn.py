@@ -46,6 +46,7 @@ HIDDEN_LAYER_SIZES = (64, 64)
 MAX_ITER = {"adam": 500, "lbfgs": 2000}
 CLASSIFICATION_SETS = ("iris", "wine", "breast_cancer", "digits")
 TEST_LINE = re.compile(r"^test \(.*, (\d+) rows\): (.*)$", re.MULTILINE)
+SEARCH_LINE = re.compile(r"^search: chose (\S+) with weight decay (\S+) ", re.MULTILINE)
 
 
 # ---------------------------------------------------------------- data sets
@@ -170,6 +171,9 @@ def run_protean(protean, folder, seed, classification):
         metrics = regression_metrics(actual, np.array([float(value) for value in predicted]))
     metrics["seconds"] = seconds
     metrics["protean_test_line"] = reported.group(2) if reported else None
+    # The optimizer and weight decay that the cross-validated search chose, when it ran.
+    chosen = SEARCH_LINE.search(fit_process.stdout)
+    metrics["search_choice"] = f"{chosen.group(1)} {chosen.group(2)}" if chosen else None
     return metrics
 
 
