@@ -1,14 +1,20 @@
 // protean_bench: training throughput of the four reference MLP tasks, and the sgemm ceiling.
 //
-//   protean_bench TASK THREADS [EPOCHS]   TASK: curve, surface, fashion or wide (default 3 epochs)
-//   protean_bench peak THREADS            best cblas_sgemm GFLOP/s over square sizes 256..2048
-//   protean_bench predict THREADS         latency of one single-sample forward pass of the curve network
+//   protean_bench TASK THREADS [EPOCHS [FACTOR]]   TASK: curve, surface, fashion or wide (default 3
+//                                          epochs); FACTOR multiplies the rows of a synthetic task
+//   protean_bench peak THREADS             best cblas_sgemm GFLOP/s over square sizes 256..2048
+//   protean_bench predict THREADS          latency of one single-sample forward pass of the curve network
+//   protean_bench predict_batch THREADS TASK   forward-pass throughput of TASK's network on 16384 rows
+//
+// Task runs also print the peak resident memory of the process (max_rss_mib, from getrusage)
+// and the bytes of the data held as float32 matrices (data_mib: training and test rows).
 //
 // Prints one line of key=value fields that bench/run.py parses. Every task trains with Adam
 // (learning rate 1e-3), ReLU between the layers and none after the last, and skips the last
 // partial batch, as bench/torch_reference.py does. Throughput counts whole epochs of training
 // steps only: data generation, loading and the test-set evaluation are outside the timing.
 #include <cblas.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -118,7 +124,8 @@ double test_accuracy(protean::Network& network, const protean::Dataset& test) {
   return static_cast<double>(correct) / static_cast<double>(std::max<Index>(logits.rows(), 1));
 }
 
-int run_task(const TaskSpec& spec, int threads, int epochs) {
+int run_task(TaskSpec spec, int threads, int epochs, Index factor) {
+  spec.samples *= factor;
   Matrix x, y;
   protean::Dataset test;
   if (spec.classification) {
@@ -158,9 +165,15 @@ int run_task(const TaskSpec& spec, int threads, int epochs) {
   }
   const double samples_per_second = seconds > 0.0 ? seen / seconds : 0.0;
   const double final_loss = result.history.empty() ? 0.0 : result.history.back().train_loss;
-  std::printf("protean task=%s threads=%d epochs=%d samples_per_s=%.0f seconds=%.3f loss=%.5f gflops=%.2f blas=%s",
-              std::string(spec.name).c_str(), threads, epochs, samples_per_second, seconds, final_loss,
-              samples_per_second * flop_per_sample(spec) / 1e9, openblas_get_corename());
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double max_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  const double data_mib =
+      static_cast<double>(x.size() + y.size() + test.inputs.size() + test.targets.size()) * sizeof(float) / (1024.0 * 1024.0);
+  std::printf("protean task=%s threads=%d epochs=%d rows=%lld samples_per_s=%.0f seconds=%.3f loss=%.5f gflops=%.2f "
+              "max_rss_mib=%.1f data_mib=%.1f blas=%s",
+              std::string(spec.name).c_str(), threads, epochs, static_cast<long long>(x.rows()), samples_per_second, seconds,
+              final_loss, samples_per_second * flop_per_sample(spec) / 1e9, max_rss_mib, data_mib, openblas_get_corename());
   if (spec.classification) std::printf(" test_acc=%.4f", test_accuracy(network, test));
   std::printf("\n");
   return 0;
@@ -220,13 +233,49 @@ int run_predict(int threads) {
   return 0;
 }
 
+// Forward-pass throughput of a task's network (random weights) on 16384 random rows, predicted
+// in blocks of 1024 rows as Network::predict does: the median of 9 passes over all rows.
+// GFLOP/s counts 2·weights per row.
+int run_predict_batch(const TaskSpec& spec, int threads) {
+  protean::cpu_backend().set_threads(threads);
+  protean::Network network(spec.widths.front());
+  for (std::size_t i = 1; i < spec.widths.size(); ++i) {
+    const bool last = i + 1 == spec.widths.size();
+    network.add_dense(spec.widths[i], last ? protean::Activation::identity : protean::Activation::relu);
+  }
+  network.initialize(0);
+  constexpr Index kRows = 16384;
+  Matrix x = Matrix::zeros(kRows, spec.widths.front());
+  protean::Rng rng(3);
+  for (Index i = 0; i < x.size(); ++i) x.data()[i] = rng.uniform(-1.0f, 1.0f);
+  double weights = 0.0;
+  for (std::size_t i = 0; i + 1 < spec.widths.size(); ++i) weights += static_cast<double>(spec.widths[i] * spec.widths[i + 1]);
+
+  network.predict(x, 1024);  // warm-up: buffers and OpenBLAS threads
+  std::vector<double> rates;
+  double checksum = 0.0;
+  for (int round = 0; round < 9; ++round) {
+    const auto start = std::chrono::steady_clock::now();
+    const Matrix y = network.predict(x, 1024);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rates.push_back(static_cast<double>(kRows) / seconds);
+    checksum += static_cast<double>(y(0, 0));
+  }
+  std::sort(rates.begin(), rates.end());
+  const double samples_per_second = rates[rates.size() / 2];
+  std::printf("protean task=predict_batch network=%s threads=%d samples_per_s=%.0f gflops=%.2f checksum=%.3f\n",
+              std::string(spec.name).c_str(), threads, samples_per_second, samples_per_second * 2.0 * weights / 1e9, checksum);
+  return 0;
+}
+
 int usage() {
   std::fprintf(stderr,
-               "usage: protean_bench TASK THREADS [EPOCHS]\n"
+               "usage: protean_bench TASK THREADS [EPOCHS [FACTOR]]\n"
                "       protean_bench peak THREADS\n"
                "       protean_bench predict THREADS\n"
+               "       protean_bench predict_batch THREADS TASK\n"
                "TASK is curve, surface, fashion or wide; THREADS is the number of backend threads (>= 1);\n"
-               "EPOCHS defaults to 3.\n");
+               "EPOCHS defaults to 3; FACTOR (default 1) multiplies the rows of curve, surface and wide.\n");
   return 2;
 }
 
@@ -242,6 +291,14 @@ int main(int argc, char** argv) {
   }
   if (task == "peak") return run_peak(threads);
   if (task == "predict") return run_predict(threads);
+  if (task == "predict_batch") {
+    const TaskSpec* network = argc > 3 ? find_task(argv[3]) : nullptr;
+    if (network == nullptr) {
+      std::fprintf(stderr, "protean_bench: predict_batch needs a TASK: curve, surface, fashion or wide\n");
+      return 2;
+    }
+    return run_predict_batch(*network, threads);
+  }
 
   const TaskSpec* spec = find_task(task);
   if (spec == nullptr) {
@@ -254,8 +311,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "protean_bench: invalid EPOCHS '%s': expected an integer >= 1\n", argv[3]);
     return 2;
   }
+  const long factor = argc > 4 ? std::atol(argv[4]) : 1;
+  if (factor < 1 || (factor > 1 && spec->classification)) {
+    std::fprintf(stderr, "protean_bench: invalid FACTOR '%s': expected an integer >= 1, and 1 for fashion\n", argv[4]);
+    return 2;
+  }
   try {
-    return run_task(*spec, threads, epochs);
+    return run_task(*spec, threads, epochs, static_cast<Index>(factor));
   } catch (const std::exception& error) {
     std::fprintf(stderr, "protean_bench: %s\n", error.what());
     return 1;
