@@ -173,7 +173,7 @@ def format_sweep(sweep):
 
 
 def format_memory(results):
-    """One line on the fashion run's peak resident memory against the bytes of its data."""
+    """Describe in one line the fashion run's peak resident memory against the bytes of its data."""
     for entry in results:
         protean = entry["protean"]
         if entry["task"] == "fashion" and "max_rss_mib" in protean:
