@@ -193,7 +193,7 @@ FitResult fit_after_search(const Dataset& data, const FitOptions& options, Train
                             kSearchFolds, data.rows()),
                 "give --search off, or add rows");
   }
-  // L-BFGS runs cannot be checkpointed, so a run that asks for checkpoints searches Adam alone.
+  // L-BFGS runs cannot be checkpointed, so a run with checkpoints searches Adam alone.
   std::vector<RecipeCandidate> candidates = automatic_candidates();
   if (options.checkpoint_every > 0) {
     std::erase_if(candidates, [](const RecipeCandidate& candidate) { return candidate.optimizer == "lbfgs"; });
@@ -346,9 +346,9 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   train_options.seed = options.seed;
   train_options.schedule = options.schedule;
   // Without validation rows the best epoch is the one with the lowest training loss. That loss
-  // leaves out the weight penalty that Adam and the others also minimize, so with weight decay
-  // its minimum comes early, before the decay has shrunk the weights, and keeping it would undo
-  // the decay; then the last epoch is kept. L-BFGS tracks its full objective and is not affected.
+  // leaves out the weight penalty that Adam and the others also minimize. With weight decay its
+  // minimum therefore comes early, before the decay has shrunk the weights, and keeping that
+  // epoch would undo the decay, so the last epoch is kept. L-BFGS tracks its full objective.
   const float decay = effective_weight_decay(optimizer_name, options);
   train_options.restore_best = validation_data.rows() > 0 || full_batch || decay == 0.0f;
   train_options.record_gradient_norms = options.diagnostics;

@@ -26,7 +26,7 @@ struct RecipeCandidate {
 struct CandidateScore {
   RecipeCandidate candidate;
   // Mean over all rows of the training loss (standardized targets for regression) that the
-  // models of the other folds give each row; infinity when a fit diverged.
+  // models of the other folds give each row. Infinity when a fit diverged.
   double held_out_loss = 0.0;
 };
 
@@ -49,7 +49,7 @@ std::vector<RecipeCandidate> automatic_candidates();
 
 // Scores each candidate by `folds`-fold cross-validation (fold_rows() with base.seed). Each fit
 // uses `base` with the candidate's optimizer and weight decay, no validation rows, no search and
-// one thread, and base.threads fits run at once; the scores do not depend on that count.
+// one thread. base.threads fits run at once, and the scores do not depend on that count.
 // Ties go to the earlier candidate. `on_candidate` is called in candidate order, from whichever
 // thread finished the candidate's last fold, never from two threads at once. When
 // base.stop_requested becomes true the search returns early with `interrupted` set. Errors:

@@ -137,7 +137,7 @@ TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, C
     EpochStats stats;
     stats.epoch = iteration + 1;
     stats.seconds = std::chrono::duration<double>(Clock::now() - iteration_start).count();
-    // The objective holds the weight penalty too; report the data loss, as train() does.
+    // The objective includes the weight penalty, so report the data loss, as train() does.
     stats.train_loss = lbfgs.value() - weight_penalty(theta, parameters, weight_decay);
     stats.samples_per_second = stats.seconds > 0.0 ? static_cast<double>(inputs.rows()) / stats.seconds : 0.0;
     if (!tracked.empty()) {
