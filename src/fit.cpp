@@ -107,6 +107,9 @@ void resume_weights(const Checkpoint& checkpoint, Network& network, Optimizer& o
   const std::vector<Buffer> saved_buffers = saved.buffers();
   const std::vector<Buffer> buffers = network.buffers();
   for (std::size_t i = 0; i < buffers.size(); ++i) buffers[i].value.copy_from(saved_buffers[i].value);
+  const std::vector<Rng*> saved_generators = saved.generators();
+  const std::vector<Rng*> generators = network.generators();
+  for (std::size_t i = 0; i < generators.size(); ++i) generators[i]->set_state(saved_generators[i]->state());
   optimizer.set_state(checkpoint.optimizer_state);
 }
 

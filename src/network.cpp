@@ -136,6 +136,14 @@ std::vector<Buffer> Network::buffers() {
   return all;
 }
 
+std::vector<Rng*> Network::generators() {
+  std::vector<Rng*> all;
+  for (const auto& layer : layers_) {
+    if (Rng* generator = layer->generator()) all.push_back(generator);
+  }
+  return all;
+}
+
 std::vector<MatrixView> Network::state_views() {
   std::vector<MatrixView> views;
   for (const Parameter& parameter : parameters()) views.push_back(parameter.value);

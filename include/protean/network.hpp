@@ -67,6 +67,8 @@ class Network {
   // Every parameter's value, then every buffer: what a copy of the network's state must hold so
   // that the restored network predicts exactly as before (best-epoch restore, checkpoints).
   std::vector<MatrixView> state_views();
+  // The layers' own random generators (Layer::generator()), in layer order.
+  std::vector<Rng*> generators();
   std::vector<LayerConfig> layer_configs() const;
 
   Index input_width() const { return inputs_; }

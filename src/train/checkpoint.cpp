@@ -372,6 +372,13 @@ std::string serialize_checkpoint(const Checkpoint& checkpoint) {
   extras.push_back(integer_tensor(std::string(kPrefix) + "order", "I64", state.order));
   const std::vector<std::uint64_t> rng(std::begin(state.shuffle_rng.s), std::end(state.shuffle_rng.s));
   extras.push_back(integer_tensor(std::string(kPrefix) + "shuffle_rng", "U64", rng));
+  Network network = checkpoint.model.network;  // generators() needs a mutable network
+  const std::vector<Rng*> generators = network.generators();
+  for (std::size_t k = 0; k < generators.size(); ++k) {
+    const Rng::State generator_state = generators[k]->state();
+    const std::vector<std::uint64_t> words(std::begin(generator_state.s), std::end(generator_state.s));
+    extras.push_back(integer_tensor(fmt::format("{}generator.{}", kPrefix, k), "U64", words));
+  }
 
   for (const ExtraTensor& tensor : extras) {
     const std::uint64_t begin = data.size();
@@ -553,6 +560,21 @@ Checkpoint deserialize_checkpoint(std::string_view bytes, const std::string& sou
   std::memcpy(state.shuffle_rng.s, rng.bytes.data(), sizeof(state.shuffle_rng.s));
   if ((state.shuffle_rng.s[0] | state.shuffle_rng.s[1] | state.shuffle_rng.s[2] | state.shuffle_rng.s[3]) == 0) {
     fail(source, "the shuffle generator's state is all zeros, which xoshiro256** never reaches");
+  }
+  // Checkpoints written before the layers' generators were stored lack these tensors; such a
+  // run resumes with the generators as initialize() left them.
+  const std::vector<Rng*> generators = checkpoint.model.network.generators();
+  for (std::size_t k = 0; k < generators.size(); ++k) {
+    const std::string name = fmt::format("{}generator.{}", kPrefix, k);
+    if (!tensors.contains(name)) continue;
+    const ExtraTensor& words = tensors.take(name, "U64");
+    if (words.rows != 4 || words.cols != 1) fail(source, fmt::format("tensor '{}' is not 4×1", name));
+    Rng::State generator_state{};
+    std::memcpy(generator_state.s, words.bytes.data(), sizeof(generator_state.s));
+    if ((generator_state.s[0] | generator_state.s[1] | generator_state.s[2] | generator_state.s[3]) == 0) {
+      fail(source, fmt::format("tensor '{}' is all zeros, which xoshiro256** never reaches", name));
+    }
+    generators[k]->set_state(generator_state);
   }
   tensors.check_all_used();
   return checkpoint;

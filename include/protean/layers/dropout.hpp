@@ -4,8 +4,8 @@
 //
 // The mask comes from the layer's own Rng, seeded from the network's stream in initialize(), so
 // Network::initialize(seed) followed by the same batches gives the same masks.
-// NOTE: the generator's state is not saved in model files, so a network loaded from a file
-// draws masks from a fixed default seed until initialize() is called again.
+// Checkpoints store the generator's state (Layer::generator()). NOTE: model files do not, so a
+// network loaded from a model file draws masks from a fixed default seed until initialize().
 #pragma once
 
 #include "protean/layers/layer.hpp"
@@ -28,6 +28,7 @@ class Dropout final : public Layer {
   std::vector<Parameter> parameters() override { return {}; }
   Index parameter_count() const override { return 0; }
   void initialize(Rng& rng) override;
+  Rng* generator() override { return &rng_; }
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Dropout>(*this); }
   LayerConfig config() const override;
 

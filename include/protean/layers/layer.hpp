@@ -56,6 +56,9 @@ class Layer {
   // draw random numbers while training (dropout) seed their own generator from `rng` here, so
   // Network::initialize(seed) makes a whole run reproducible.
   virtual void initialize(Rng& rng) = 0;
+  // The layer's own generator when it draws random numbers while training (dropout), else null.
+  // Checkpoints save and restore its state, so that a resumed run draws the same numbers.
+  virtual Rng* generator() { return nullptr; }
   virtual std::unique_ptr<Layer> clone() const = 0;
   // The configuration that rebuilds this layer (without its tensors) for a given input width.
   virtual LayerConfig config() const = 0;

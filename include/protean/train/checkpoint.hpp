@@ -27,8 +27,6 @@
 
 namespace protean {
 
-// NOTE: dropout layers draw from their own generators, which a checkpoint does not store, so a
-// resumed run with dropout differs from an uninterrupted one. Runs without dropout match bitwise.
 inline constexpr int kCheckpointFormatVersion = 1;
 
 // Identifies the data a run was trained on, so that a resume on other data is rejected.
