@@ -190,11 +190,13 @@ std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model
   const auto positive = [](double v) { return std::isfinite(v) && v > 0.0 ? v : std::numeric_limits<double>::quiet_NaN(); };
   bool any_train = false;
   bool any_validation = false;
+  bool any_rate = false;  // L-BFGS records no learning rate, and gnuplot rejects an empty series
   for (const EpochStats& stats : history.history) {
     const double train = positive(stats.train_loss);
     const double validation = positive(stats.validation_loss);
     any_train = any_train || std::isfinite(train);
     any_validation = any_validation || std::isfinite(validation);
+    any_rate = any_rate || std::isfinite(positive(stats.learning_rate));
     figure.data += fmt::format("{} {} {} {}\n", stats.epoch, data_number(train), data_number(validation),
                                data_number(positive(stats.learning_rate)));
   }
@@ -208,7 +210,7 @@ std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model
   c += "set xlabel 'epoch'\n";
   c += fmt::format("set ylabel {}\n", gnuplot_string(fmt::format("loss ({}{}, log scale)", loss_name, units)));
   c += "set logscale y\nset format y '%g'\n";
-  c += "set y2label 'learning rate (log scale)'\nset logscale y2\nset y2tics\nset format y2 '%.0e'\n";
+  if (any_rate) c += "set y2label 'learning rate (log scale)'\nset logscale y2\nset y2tics\nset format y2 '%.0e'\n";
   c += "set key top right\n";
   if (history.best_epoch > 0) {
     c += fmt::format("set arrow from {0}, graph 0 to {0}, graph 1 nohead dt 3 lw 1.2 lc rgb '#555555'\n", history.best_epoch);
@@ -225,7 +227,9 @@ std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model
   if (any_validation) {
     curves.push_back(fmt::format("'loss.dat' using 1:3 with {} lw 2 lc rgb '{}' title 'validation loss'", style, kValidationColour));
   }
-  curves.push_back(fmt::format("'loss.dat' using 1:4 axes x1y2 with lines lw 1.5 dt 2 lc rgb '{}' title 'learning rate'", kRateColour));
+  if (any_rate) {
+    curves.push_back(fmt::format("'loss.dat' using 1:4 axes x1y2 with lines lw 1.5 dt 2 lc rgb '{}' title 'learning rate'", kRateColour));
+  }
   c += "plot " + fmt::format("{}", fmt::join(curves, ", \\\n     ")) + "\n";
   return figure;
 }

@@ -52,6 +52,23 @@ TEST(Report, OneInputWritesEveryFigure) {
   for (const auto& entry : fs::directory_iterator(out)) EXPECT_EQ(entry.path().filename().string().front() == '.', false) << entry.path();
 }
 
+TEST(Report, LbfgsRunDrawsLossWithoutRate) {
+  // L-BFGS records no learning rate; the loss figure must leave that series out, since gnuplot
+  // fails on a series with no valid point.
+  if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  TemporaryFolder folder("protean_report_lbfgs");
+  const Dataset data = report_test::wave_dataset(120);
+  FitOptions options;
+  options.hidden = {6};
+  options.optimizer = "lbfgs";
+  options.epochs = 15;
+  options.seed = 3;
+  FitResult result = fit(data, options);
+  write_report(result.model, data, &result.training, folder.path() / "out");
+  expect_figure(folder.path() / "out", "loss", "Training and validation loss");
+  EXPECT_EQ(report_test::read_file(folder.path() / "out" / "loss.gp").find("learning rate"), std::string::npos);
+}
+
 TEST(Report, TopUnitsSumsTheRest) {
   if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
   TemporaryFolder folder("protean_report_top_units");
