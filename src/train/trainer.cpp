@@ -85,6 +85,10 @@ bool has_non_finite(const float* values, Index count) {
 std::optional<std::size_t> first_non_finite(const std::vector<Parameter>& parameters, bool gradients) {
   for (std::size_t i = 0; i < parameters.size(); ++i) {
     const ConstMatrixView m = gradients ? ConstMatrixView(parameters[i].grad) : ConstMatrixView(parameters[i].value);
+    if (m.contiguous()) {
+      if (has_non_finite(m.data(), m.size())) return i;
+      continue;
+    }
     for (Index r = 0; r < m.rows(); ++r) {
       if (has_non_finite(m.row(r), m.cols())) return i;
     }
