@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,21 @@ std::string formula_text(const Decomposition& parts, const std::string& x, const
 }
 
 void run_explain(const ExplainOptions& options, const GlobalOptions& global) {
+  // Check the figure path before any work, so that a wrong name fails before the printout.
+  if (!options.output.empty()) {
+    const std::string extension = std::filesystem::path(options.output).extension().string();
+    if (extension != ".svg" && extension != ".png") {
+      throw Error(Location{options.output}, fmt::format("cannot tell the figure format of '{}'", options.output),
+                  "give a file name ending in .svg or .png");
+    }
+    for (const std::string& input : {options.model, options.data, options.data_options.labels}) {
+      std::error_code ignored;
+      if (!input.empty() && std::filesystem::equivalent(options.output, input, ignored)) {
+        throw Error(Location{options.output}, fmt::format("the figure path is the input file '{}'; writing it would destroy that input", input),
+                    "choose another figure path with -o");
+      }
+    }
+  }
   Model model = load_model(options.model);
   if (const auto reason = decomposition_unsupported_reason(model)) {
     throw Error(Location{options.model}, fmt::format("cannot explain the network {}: {}", model.network.describe(), *reason),

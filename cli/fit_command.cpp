@@ -225,6 +225,13 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   // Check the output path and read everything before training, so that a bad path or test file
   // fails in seconds, not after a long run.
   check_output_path(options.output, {options.data, options.data_options.labels, options.test, options.test_labels});
+  if (!options.report.empty()) {
+    std::error_code ignored;
+    if (std::filesystem::exists(options.report, ignored) && !std::filesystem::is_directory(options.report, ignored)) {
+      throw Error(Location{options.report}, "the --report path is a file, not a folder",
+                  "give a folder for the report; it is created when missing");
+    }
+  }
   const Dataset data = read_data(options.data, options.data_options.labels, options);
   std::unique_ptr<Dataset> test;
   if (!options.test.empty()) {
@@ -285,6 +292,9 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   };
 
   const auto search_start = std::chrono::steady_clock::now();
+  if (!global.quiet && fit_options.search == SearchMode::on && fit_options.checkpoint_every > 0) {
+    std::printf("search: the L-BFGS candidates are left out, because L-BFGS runs keep no checkpoints\n");
+  }
   if (!global.quiet) {
     // Prints each candidate, then the choice before the final fit starts; the lowest loss wins
     // and ties go to the earlier candidate, as in search_recipe().
@@ -368,7 +378,9 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   }
   if (!options.report.empty()) {
     try {
-      const ReportResult report = write_report(result.model, data, &result.training, options.report);
+      ReportOptions report_options;
+      report_options.inputs = {options.data, options.data_options.labels, options.test, options.test_labels, options.output};
+      const ReportResult report = write_report(result.model, data, &result.training, options.report, report_options);
       if (!global.quiet) std::printf("report: %s (%zu figures)\n", report.html.c_str(), report.figures.size());
     } catch (const Error& e) {
       throw Error(e.where(), fmt::format("{} (the model was saved to {}; 'protean report' can draw the figures later)", e.problem(),

@@ -34,6 +34,7 @@ void run_report(const ReportCommandOptions& options, const GlobalOptions& global
   report_options.top_units = options.top_units;
   report_options.width = options.width;
   report_options.height = options.height;
+  report_options.inputs = {options.model, options.data, options.data_options.labels};
   const ReportResult report = write_report(model, data, /*history=*/nullptr, options.output, report_options);
   if (global.quiet) return;
   for (const auto& figure : report.figures) std::printf("figure: %s (%s)\n", figure.svg.c_str(), figure.title.c_str());

@@ -31,7 +31,7 @@ extern "C" void on_stop_signal(int signal) {
   if (!stop_requested.load()) {
     stop_signal.store(signal);
     stop_requested.store(true);
-    write_stderr("\nstopping after the current batch, with a checkpoint where the run can be resumed; press Ctrl-C again to quit at once\n");
+    write_stderr("\nstopping after the current batch, with a checkpoint where the run can be resumed; send the signal again (Ctrl-C) to quit at once\n");
     return;
   }
   if (writes_in_progress.load() > 0) {

@@ -210,25 +210,22 @@ FitResult fit_after_search(const Dataset& data, const FitOptions& options, Train
   }
   const CandidateScore& chosen = search.scores.at(search.chosen);
 
-  FitOptions final_options = options;
-  final_options.search = SearchMode::off;
-  final_options.optimizer = chosen.candidate.optimizer;
-  final_options.weight_decay = chosen.candidate.weight_decay;
-  final_options.validation_fraction = 0.0;
-  FitResult result = fit(data, final_options, observer);
-  result.recipe += fmt::format("; optimizer and weight decay chosen by {}-fold cross-validation from {} candidates", search.folds,
-                               search.scores.size());
-
-  nlohmann::json summary = nlohmann::json::parse(result.model.training_summary);
-  summary["recipe"] = result.recipe;
   nlohmann::json scores = nlohmann::json::array();
   for (const CandidateScore& score : search.scores) {
     scores.push_back({{"optimizer", score.candidate.optimizer},
                       {"weight_decay", std::stod(fmt::format("{:g}", score.candidate.weight_decay))},
                       {"held_out_loss", std::isfinite(score.held_out_loss) ? nlohmann::json(score.held_out_loss) : nullptr}});
   }
-  summary["search"] = {{"folds", search.folds}, {"chosen", search.chosen}, {"seconds", search.seconds}, {"candidates", scores}};
-  result.model.training_summary = summary.dump();
+  const nlohmann::json summary = {
+      {"folds", search.folds}, {"chosen", search.chosen}, {"seconds", search.seconds}, {"candidates", scores}};
+
+  FitOptions final_options = options;
+  final_options.search = SearchMode::off;
+  final_options.optimizer = chosen.candidate.optimizer;
+  final_options.weight_decay = chosen.candidate.weight_decay;
+  final_options.validation_fraction = 0.0;
+  final_options.search_summary = summary.dump();
+  FitResult result = fit(data, final_options, observer);
   result.search = search;
   return result;
 }
@@ -404,6 +401,12 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   };
 
   result.recipe = describe_recipe(model, optimizer_name, *optimizer, options, train_options, result);
+  const nlohmann::json search_summary =
+      options.search_summary.empty() ? nlohmann::json() : nlohmann::json::parse(options.search_summary, nullptr, false);
+  if (search_summary.is_object()) {
+    result.recipe += fmt::format("; optimizer and weight decay chosen by {}-fold cross-validation from {} candidates",
+                                 search_summary.value("folds", 0), search_summary.value("candidates", nlohmann::json::array()).size());
+  }
 
   const Validation* validation_pointer = validation_data.rows() > 0 ? &validation : nullptr;
   if (full_batch) {
@@ -437,6 +440,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   summary["validation_rows"] = result.validation_rows;
   summary["seconds"] = result.training.seconds;
   summary["source"] = data.source;
+  if (search_summary.is_object()) summary["search"] = search_summary;
   if (!result.training.history.empty()) {
     const EpochStats& best = result.training.history.at(static_cast<std::size_t>(std::max(1, result.training.best_epoch) - 1));
     summary["train_loss"] = best.train_loss;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "protean/error.hpp"
@@ -130,6 +131,29 @@ TEST(FitSearch, OnWithCheckpointsSearchesAdamOnly) {
   ASSERT_TRUE(result.search.has_value());
   ASSERT_EQ(result.search->scores.size(), 5u);
   for (const CandidateScore& score : result.search->scores) EXPECT_EQ(score.candidate.optimizer, "adam");
+}
+
+TEST(FitSearch, ResumedRunKeepsSearchRecord) {
+  const Dataset data = small_regression(30);
+  FitOptions options;
+  options.hidden = {4};
+  options.epochs = 4;
+  options.search = SearchMode::on;
+  options.checkpoint_every = 2;
+  std::optional<std::string> saved;
+  options.on_checkpoint = [&](const Checkpoint& checkpoint) {
+    if (checkpoint.state.epoch == 2) saved = serialize_checkpoint(checkpoint);
+  };
+  const FitResult straight = fit(data, options);
+  ASSERT_TRUE(saved.has_value());
+
+  const Checkpoint checkpoint = deserialize_checkpoint(*saved, "memory.ckpt");
+  FitOptions resumed_options;
+  resumed_options.resume = &checkpoint;
+  const FitResult resumed = fit(data, resumed_options);
+  EXPECT_EQ(resumed.recipe, straight.recipe);
+  EXPECT_THAT(resumed.recipe, HasSubstr("chosen by 5-fold cross-validation from 5 candidates"));
+  EXPECT_THAT(resumed.model.training_summary, HasSubstr("\"search\":{\"candidates\""));
 }
 
 TEST(FitSearch, OnWithTooFewRowsIsError) {

@@ -64,6 +64,9 @@ struct FitOptions {
   // The search trains the final model on every row, so validation_fraction does not apply to it.
   SearchMode search = SearchMode::automatic;
   CandidateCallback on_search_candidate;  // progress of the search; not part of the recipe
+  // JSON of the search that chose this recipe, which fit() sets for the final fit. It is part of
+  // the recipe, so a run resumed from a checkpoint still records the search in its model.
+  std::string search_summary;
   // Early stopping after this many epochs without a lower validation loss; 0: off; -1: automatic
   // (10 above 10,000 training rows, else off).
   int patience = -1;

@@ -154,6 +154,14 @@ std::string summary_table(const Model& model, const Dataset& data, const TrainRe
   return html + "</table>\n";
 }
 
+// The folder's own name, also when the path ends in a slash ("rep/" gives "rep").
+std::string folder_name(const std::filesystem::path& directory) {
+  std::filesystem::path path = directory.lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();
+  const std::string name = path.filename().string();
+  return name.empty() ? directory.string() : name;
+}
+
 // The page loads nothing: the SVGs are inline, the style is inline, and the Content Security
 // Policy makes the browser refuse any request, so the file opens the same offline.
 std::string report_html(const Model& model, const Dataset& data, const TrainResult* history, const std::filesystem::path& directory,
@@ -187,7 +195,7 @@ std::string report_html(const Model& model, const Dataset& data, const TrainResu
     html += "</ul>\n";
   }
   html += fmt::format("<p><small>Written by protean {} into {}.</small></p>\n</body>\n</html>\n", PROTEAN_VERSION,
-                      html_escape(directory.filename().string()));
+                      html_escape(folder_name(directory)));
   return html;
 }
 
@@ -197,6 +205,25 @@ void create_report_directory(const std::filesystem::path& directory) {
   if (error || !std::filesystem::is_directory(directory)) {
     throw Error(Location{directory.string()}, fmt::format("cannot create the report folder: {}", error ? error.message() : "a file has that name"),
                 "choose another folder with -o or --report");
+  }
+}
+
+// Throws when a file the report would write (a figure's .dat, .gp, .svg and .png, and
+// report.html) is one of `inputs`, so that a report never destroys the data or model it reads.
+void check_spares_inputs(const std::filesystem::path& directory, const std::vector<GnuplotFigure>& figures,
+                         const std::vector<std::filesystem::path>& inputs) {
+  std::vector<std::filesystem::path> outputs = {directory / "report.html"};
+  for (const GnuplotFigure& figure : figures) {
+    for (const char* extension : {".dat", ".gp", ".svg", ".png"}) outputs.push_back(directory / (figure.name + extension));
+  }
+  for (const std::filesystem::path& output : outputs) {
+    for (const std::filesystem::path& input : inputs) {
+      std::error_code ignored;
+      if (input.empty() || !std::filesystem::exists(output, ignored) || !std::filesystem::equivalent(output, input, ignored)) continue;
+      throw Error(Location{output.string()},
+                  fmt::format("the report would write over its input file '{}'", input.string()),
+                  "choose another report folder, or move the input file out of it");
+    }
   }
 }
 
@@ -283,6 +310,7 @@ ReportResult write_report(Model& model, const Dataset& data, const TrainResult* 
     figures.push_back(report_detail::confusion_figure("confusion", model.class_names, true_classes, predicted_classes));
   }
 
+  check_spares_inputs(directory, figures, options.inputs);
   for (const GnuplotFigure& figure : figures) result.figures.push_back(draw(figure, directory, request));
   result.html = directory / "report.html";
   write_file_atomically(result.html, report_html(model, data, history, directory, result.figures, result.notes));

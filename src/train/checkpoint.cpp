@@ -86,6 +86,7 @@ json recipe_to_json(const FitOptions& options) {
                         {"plateau_patience", options.schedule.plateau_patience}};
   recipe["validation_fraction"] = options.validation_fraction;
   recipe["search"] = to_string(options.search);
+  recipe["search_summary"] = options.search_summary;
   recipe["seed"] = std::to_string(options.seed);  // as text: JSON readers often hold numbers as doubles
   recipe["threads"] = options.threads;
   recipe["diagnostics"] = options.diagnostics;
@@ -132,6 +133,7 @@ FitOptions recipe_from_json(const json& recipe, const std::string& source) {
   options.schedule.final_fraction = number(schedule, "final_fraction", source);
   options.schedule.plateau_patience = static_cast<int>(integer(schedule, "plateau_patience", 0, 1'000'000, source));
   options.validation_fraction = number(recipe, "validation_fraction", source);
+  if (recipe.contains("search_summary")) options.search_summary = text(recipe, "search_summary", source);
   // Checkpoints written before the search existed lack the key; resuming never searches anyway.
   if (recipe.contains("search")) {
     const std::string search = text(recipe, "search", source);

@@ -79,6 +79,48 @@ TEST(ReportCli, MissingGnuplotStillSavesModel) {
   EXPECT_TRUE(fs::exists(folder.path() / "wave.safetensors"));
 }
 
+TEST(ReportCli, NeverWritesOverItsInputs) {
+  if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  TemporaryFolder folder("protean_report_cli_inputs");
+  fit_wave(folder.path());
+  // The data file sits in the report folder under the name of a figure's data file.
+  const std::string wave = report_test::read_file(folder.path() / "wave.csv");
+  report_test::write_file(folder.path() / "report" / "fit.dat", wave);
+  const auto fit = report_test::run_command(
+      folder.path(), kCli + " fit report/fit.dat --hidden 4 -e 2 -o again.safetensors --report report");
+  EXPECT_NE(fit.status, 0) << fit.output;
+  EXPECT_NE(fit.output.find("the report would write over its input file 'report/fit.dat'"), std::string::npos) << fit.output;
+  EXPECT_EQ(report_test::read_file(folder.path() / "report" / "fit.dat"), wave);
+
+  // The model as report.html's neighbour: `protean report` must not replace it with figure data.
+  fs::copy_file(folder.path() / "wave.safetensors", folder.path() / "report" / "units.dat", fs::copy_options::overwrite_existing);
+  const std::string model = report_test::read_file(folder.path() / "report" / "units.dat");
+  const auto report = report_test::run_command(folder.path(), kCli + " report report/units.dat wave.csv -o report");
+  EXPECT_NE(report.status, 0) << report.output;
+  EXPECT_EQ(report_test::read_file(folder.path() / "report" / "units.dat"), model);
+}
+
+TEST(ReportCli, FooterNamesFolderWithTrailingSlash) {
+  if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  TemporaryFolder folder("protean_report_cli_slash");
+  fit_wave(folder.path());
+  const auto report = report_test::run_command(folder.path(), kCli + " report wave.safetensors wave.csv -o slashed/");
+  ASSERT_EQ(report.status, 0) << report.output;
+  const std::string html = report_test::read_file(folder.path() / "slashed" / "report.html");
+  EXPECT_NE(html.find("into slashed.</small>"), std::string::npos);
+}
+
+TEST(ReportCli, ReportPathThatIsFileFailsBeforeTraining) {
+  TemporaryFolder folder("protean_report_cli_file");
+  report_test::write_file(folder.path() / "wave.csv", report_test::wave_csv(50));
+  report_test::write_file(folder.path() / "afile", "not a folder");
+  const auto fit = report_test::run_command(folder.path(), kCli + " fit wave.csv -e 2 --hidden 4 --report afile");
+  EXPECT_NE(fit.status, 0);
+  EXPECT_NE(fit.output.find("the --report path is a file, not a folder"), std::string::npos) << fit.output;
+  EXPECT_EQ(fit.output.find("epoch"), std::string::npos) << "no training before the error";
+  EXPECT_FALSE(fs::exists(folder.path() / "model.safetensors"));
+}
+
 TEST(ExplainCli, PrintsFormulaAndWritesFigure) {
   if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
   TemporaryFolder folder("protean_report_cli_explain");
@@ -93,6 +135,15 @@ TEST(ExplainCli, PrintsFormulaAndWritesFigure) {
   EXPECT_FALSE(fs::exists(folder.path() / "figures" / "units.png")) << "only the requested format is drawn";
   const std::string svg = report_test::read_file(folder.path() / "figures" / "units.svg");
   EXPECT_NE(svg.find("8 sigmoid units and their sum"), std::string::npos);
+}
+
+TEST(ExplainCli, BadFigureNameFailsBeforePrinting) {
+  TemporaryFolder folder("protean_explain_cli_extension");
+  fit_wave(folder.path());
+  const auto explain = report_test::run_command(folder.path(), kCli + " explain wave.safetensors -o units.txt");
+  EXPECT_NE(explain.status, 0);
+  EXPECT_NE(explain.output.find("cannot tell the figure format of 'units.txt'"), std::string::npos) << explain.output;
+  EXPECT_EQ(explain.output.find("formula"), std::string::npos) << explain.output;
 }
 
 TEST(ExplainCli, RejectsTwoHiddenLayers) {

@@ -35,6 +35,9 @@ struct ReportOptions {
   int width = 960;    // figure size in pixels (SVG user units)
   int height = 600;
   std::string gnuplot = "gnuplot";  // program name, looked up on PATH, or a path
+  // Files the report must not write over (the data and model it reads). write_report() throws
+  // before writing anything when one of them has the name of a file it would write.
+  std::vector<std::filesystem::path> inputs;
 };
 
 struct FigureFile {
