@@ -14,7 +14,7 @@ namespace protean::cli {
 namespace {
 
 // The cross-validated search stored by fit(): one line per candidate, the chosen one marked.
-std::string describe_search(const nlohmann::json& search) {
+std::string describe_search(const nlohmann::json& search) try {
   std::string text = fmt::format("search: {}-fold cross-validation, {} s\n", search.value("folds", 0),
                                  fmt::format("{:.1f}", search.value("seconds", 0.0)));
   const auto chosen = search.value("chosen", std::size_t{0});
@@ -27,6 +27,10 @@ std::string describe_search(const nlohmann::json& search) {
                         i == chosen ? "  (chosen)" : "");
   }
   return text;
+}
+catch (const nlohmann::json::exception&) {
+  // A model file from another writer may hold a malformed record; the rest of info still prints.
+  return "search: the stored record of the search is malformed\n";
 }
 
 struct InfoOptions {
