@@ -201,6 +201,7 @@ std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model
                                data_number(positive(stats.learning_rate)));
   }
   if (!any_train && !any_validation) return std::nullopt;
+  if (!any_validation) figure.title = "Training loss";
 
   const std::string loss_name = model.loss == "cross_entropy" ? "cross-entropy" : model.loss;
   const std::string units = model.task == Task::regression ? ", standardized targets" : "";

@@ -1,6 +1,7 @@
 #include "protean/report/report.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -146,6 +147,26 @@ std::string summary_table(const Model& model, const Dataset& data, const TrainRe
   if (history != nullptr && !history->history.empty()) {
     rows.emplace_back("training", fmt::format("{} epochs in {:.1f} s, kept epoch {}{}", history->history.size(), history->seconds,
                                               history->best_epoch, history->stopped_early ? ", stopped early" : ""));
+  }
+  // What fit() recorded: the recipe, and the candidates of the search when it ran.
+  const nlohmann::json summary = nlohmann::json::parse(model.training_summary, nullptr, /*allow_exceptions=*/false);
+  if (summary.is_object()) {
+    if (summary.contains("recipe") && summary["recipe"].is_string()) rows.emplace_back("recipe", summary["recipe"].get<std::string>());
+    const nlohmann::json search = summary.contains("search") ? summary["search"] : nlohmann::json();
+    if (search.is_object() && search.contains("candidates") && search["candidates"].is_array()) {
+      std::vector<std::string> parts;
+      try {
+        for (const nlohmann::json& candidate : search["candidates"]) {
+          const nlohmann::json loss = candidate.value("held_out_loss", nlohmann::json());
+          parts.push_back(fmt::format("{} {:g}: {}", candidate.value("optimizer", std::string("?")),
+                                      candidate.value("weight_decay", 0.0),
+                                      loss.is_number() ? fmt::format("{:.4g}", loss.get<double>()) : std::string("diverged")));
+        }
+      } catch (const nlohmann::json::exception&) {
+        parts = {"the stored record of the search is malformed"};  // a model file from another writer
+      }
+      rows.emplace_back("search (held-out loss per optimizer and weight decay)", fmt::format("{}", fmt::join(parts, "; ")));
+    }
   }
   std::string html = "<table class=\"summary\">\n";
   for (const auto& [key, value] : rows) {

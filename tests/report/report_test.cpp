@@ -69,6 +69,25 @@ TEST(Report, LbfgsRunDrawsLossWithoutRate) {
   EXPECT_EQ(report_test::read_file(folder.path() / "out" / "loss.gp").find("learning rate"), std::string::npos);
 }
 
+TEST(Report, SearchedModelShowsCandidates) {
+  if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  TemporaryFolder folder("protean_report_search");
+  const Dataset data = report_test::wave_dataset(60);
+  FitOptions options;
+  options.hidden = {6};
+  options.epochs = 5;
+  options.search = SearchMode::on;
+  FitResult result = fit(data, options);
+  write_report(result.model, data, &result.training, folder.path() / "out");
+  const std::string html = report_test::read_file(folder.path() / "out" / "report.html");
+  EXPECT_NE(html.find("search (held-out loss per optimizer and weight decay)"), std::string::npos);
+  EXPECT_NE(html.find("adam 0: "), std::string::npos);
+  EXPECT_NE(html.find("chosen by 5-fold cross-validation"), std::string::npos) << "the recipe row";
+  // The search trains on every row, so the loss figure has no validation curve in its title.
+  expect_figure(folder.path() / "out", "loss", "Training loss");
+  EXPECT_EQ(report_test::read_file(folder.path() / "out" / "loss.svg").find("Training and validation loss"), std::string::npos);
+}
+
 TEST(Report, TopUnitsSumsTheRest) {
   if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
   TemporaryFolder folder("protean_report_top_units");
