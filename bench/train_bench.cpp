@@ -113,6 +113,17 @@ void make_synthetic(const TaskSpec& spec, Matrix& x, Matrix& y) {
   }
 }
 
+// The task's network with seed-0 weights: ReLU between the layers, none after the last.
+protean::Network task_network(const TaskSpec& spec) {
+  protean::Network network(spec.widths.front());
+  for (std::size_t i = 1; i < spec.widths.size(); ++i) {
+    const bool last = i + 1 == spec.widths.size();
+    network.add_dense(spec.widths[i], last ? protean::Activation::identity : protean::Activation::relu);
+  }
+  network.initialize(0);
+  return network;
+}
+
 double test_accuracy(protean::Network& network, const protean::Dataset& test) {
   const Matrix logits = network.predict(test.inputs, 1000);
   Index correct = 0;
@@ -138,12 +149,7 @@ int run_task(TaskSpec spec, int threads, int epochs, Index factor) {
   }
 
   protean::cpu_backend().set_threads(threads);
-  protean::Network network(spec.widths.front());
-  for (std::size_t i = 1; i < spec.widths.size(); ++i) {
-    const bool last = i + 1 == spec.widths.size();
-    network.add_dense(spec.widths[i], last ? protean::Activation::identity : protean::Activation::relu);
-  }
-  network.initialize(0);
+  protean::Network network = task_network(spec);
 
   protean::MeanSquaredError mse;
   protean::SoftmaxCrossEntropy cross_entropy;
@@ -238,12 +244,7 @@ int run_predict(int threads) {
 // GFLOP/s counts 2·weights per row.
 int run_predict_batch(const TaskSpec& spec, int threads) {
   protean::cpu_backend().set_threads(threads);
-  protean::Network network(spec.widths.front());
-  for (std::size_t i = 1; i < spec.widths.size(); ++i) {
-    const bool last = i + 1 == spec.widths.size();
-    network.add_dense(spec.widths[i], last ? protean::Activation::identity : protean::Activation::relu);
-  }
-  network.initialize(0);
+  protean::Network network = task_network(spec);
   constexpr Index kRows = 16384;
   Matrix x = Matrix::zeros(kRows, spec.widths.front());
   protean::Rng rng(3);
