@@ -1,7 +1,8 @@
 // protean_bench: training throughput of the four reference MLP tasks, and the sgemm ceiling.
 //
-//   protean_bench TASK THREADS [EPOCHS [FACTOR]]   TASK: curve, surface, fashion or wide (default 3
-//                                          epochs); FACTOR multiplies the rows of a synthetic task
+//   protean_bench TASK THREADS [EPOCHS [FACTOR]]   TASK: curve, surface, fashion or wide.
+//                                          EPOCHS defaults to 3. FACTOR multiplies the rows of a
+//                                          synthetic task
 //   protean_bench peak THREADS             best cblas_sgemm GFLOP/s over square sizes 256..2048
 //   protean_bench predict THREADS          latency of one single-sample forward pass of the curve network
 //   protean_bench predict_batch THREADS TASK   forward-pass throughput of TASK's network on 16384 rows

@@ -103,14 +103,14 @@ TEST(RecipeSearch, ThreadsGiveSameScores) {
   FitOptions options = quick_options();
   options.epochs = 10;
   const std::vector<RecipeCandidate> candidates = automatic_candidates();
-  const RecipeSearchResult one = search_recipe(data, options, candidates, 3);
+  const RecipeSearchResult single_thread = search_recipe(data, options, candidates, 3);
   options.threads = 3;
   std::vector<std::size_t> order;
   const RecipeSearchResult three = search_recipe(data, options, candidates, 3,
                                                  [&](const CandidateScore&, std::size_t index, std::size_t) { order.push_back(index); });
   ASSERT_EQ(three.scores.size(), candidates.size());
-  for (std::size_t c = 0; c < candidates.size(); ++c) EXPECT_EQ(one.scores[c].held_out_loss, three.scores[c].held_out_loss) << c;
-  EXPECT_EQ(one.chosen, three.chosen);
+  for (std::size_t c = 0; c < candidates.size(); ++c) EXPECT_EQ(single_thread.scores[c].held_out_loss, three.scores[c].held_out_loss) << c;
+  EXPECT_EQ(single_thread.chosen, three.chosen);
   EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6}));
 }
 

@@ -5,10 +5,10 @@
 //   TrainOptions options;
 //   options.epochs = 500;                    // L-BFGS iterations
 //   TrainResult result = train_full_batch(network, MeanSquaredError(), lbfgs, x, y, options);
-// Of TrainOptions it uses epochs (as iterations), restore_best, patience, stop_requested
-// (polled between iterations; TrainResult::interrupted, with no state to resume from),
-// record_gradient_norms and record_activation_statistics; batch_size, schedule, clip_norm and
-// drop_last do not apply. Each EpochStats is one iteration, with the full-batch training loss
+// Of TrainOptions it uses epochs (as iterations), restore_best, patience, stop_requested,
+// record_gradient_norms and record_activation_statistics. batch_size, schedule, clip_norm and
+// drop_last do not apply. stop_requested is polled between iterations and sets
+// TrainResult::interrupted, with no state to resume from. Each EpochStats is one iteration, with the full-batch training loss
 // after it (the data loss, without the weight penalty) and learning_rate 0. Without validation
 // rows, restore_best keeps the iteration with the lowest objective, penalty included. Training
 // ends early when L-BFGS converges or finds no further decrease (TrainResult::stopped_early).
