@@ -1,4 +1,5 @@
-// Microbenchmarks of the CPU backend's dense layer passes at the shapes of the reference tasks.
+// Microbenchmarks of the CPU backend's dense layer passes at the shapes of the reference tasks,
+// and of one Adam step.
 // Each benchmark reports FLOP/s for its pass: 2·N·I·O for the forward, 4·N·I·O for a backward
 // that computes both dw and dx, 2·N·I·O when dx is skipped (the first layer).
 #include <benchmark/benchmark.h>
@@ -6,6 +7,8 @@
 #include <cstdint>
 
 #include "protean/kernels/backend.hpp"
+#include "protean/layers/layer.hpp"
+#include "protean/optimizers/adam.hpp"
 #include "protean/random.hpp"
 
 namespace {
@@ -62,6 +65,23 @@ void dense_backward(benchmark::State& state) {
   state.counters["FLOP/s"] = benchmark::Counter(flop, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// One Adam step over a weight matrix of the given size and its bias. Argument: weights.
+// Reports the parameters updated per second.
+void adam_step(benchmark::State& state) {
+  const Index weights = state.range(0);
+  protean::Rng rng(9);
+  Matrix w = random_matrix(1, weights, rng), dw = random_matrix(1, weights, rng);
+  Matrix b = random_matrix(1, 129, rng), db = random_matrix(1, 129, rng);
+  const std::vector<protean::Parameter> parameters = {{"0.weight", w, dw}, {"0.bias", b, db}};
+  protean::Adam adam(1e-3f);
+  for (auto _ : state) {
+    adam.step(parameters);
+    benchmark::DoNotOptimize(w.data());
+  }
+  state.counters["values/s"] =
+      benchmark::Counter(static_cast<double>(weights + 129), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // Layer shapes of the reference tasks: curve, surface, fashion, wide.
 void task_shapes(benchmark::internal::Benchmark* bench, bool backward) {
   const std::int64_t shapes[][4] = {
@@ -82,6 +102,8 @@ void task_shapes(benchmark::internal::Benchmark* bench, bool backward) {
 
 BENCHMARK(dense_forward)->Apply([](benchmark::internal::Benchmark* b) { task_shapes(b, false); });
 BENCHMARK(dense_backward)->Apply([](benchmark::internal::Benchmark* b) { task_shapes(b, true); });
+// The weights of the curve network (4224 with its bias) and of surface's hidden layers.
+BENCHMARK(adam_step)->Arg(4223)->Arg(33023);
 
 }  // namespace
 

@@ -505,7 +505,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
                       "or off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
-  command->add_option("-s,--seed", options->seed, "Random seed: the same seed, data and threads give the same model")
+  command->add_option("-s,--seed", options->seed, "Random seed: the same seed and data give the same model for any thread count")
       ->capture_default_str();
   command->add_flag("--diagnostics", options->diagnostics,
                     "Record each layer's weight-gradient norm and activation statistics per epoch, warn about vanishing or "

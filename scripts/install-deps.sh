@@ -7,7 +7,7 @@ packages=(
   # build
   cmake ninja-build g++ pkg-config
   # libraries
-  libeigen3-dev libopenblas-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
+  libeigen3-dev libopenblas-dev libxsmm-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-numpy
   # real data and the reference implementations compared against in tests and benchmarks

@@ -93,7 +93,13 @@ TEST(Network, PredictMatchesForwardInBlocks) {
   const Matrix x = random_matrix(37, 2, rng);
   const Matrix whole = Matrix::copy_of(net.forward(x));
   const Matrix blocks = net.predict(x, /*batch_size=*/10);
-  EXPECT_TRUE(bitwise_equal(whole, blocks));
+  // A block of 10 rows and one of 37 may run different kernels (the backend picks one by shape),
+  // so the sums agree to rounding, not bitwise.
+  ASSERT_EQ(blocks.rows(), whole.rows());
+  ASSERT_EQ(blocks.cols(), whole.cols());
+  for (Index r = 0; r < whole.rows(); ++r) {
+    for (Index c = 0; c < whole.cols(); ++c) EXPECT_NEAR(blocks(r, c), whole(r, c), 1e-6f) << r << "," << c;
+  }
 }
 
 }  // namespace

@@ -3,6 +3,12 @@
 #include <cassert>
 #include <cmath>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/worker_pool.hpp"
+#include "protean/kernels/backend.hpp"
 #include "protean/optimizers/adam.hpp"
 #include "protean/optimizers/adamw.hpp"
 #include "protean/optimizers/rmsprop.hpp"
@@ -16,11 +22,57 @@ using FlatArray = Eigen::Map<Eigen::ArrayXf>;
 
 // Elements per chunk of the Adam update: 4 arrays of 1024 floats fill 16 KiB of the L1 cache.
 constexpr Index kAdamChunk = 1024;
+// Values per piece of an Adam step handed to a thread: about 2 µs of work, against well under
+// 1 µs to hand it over.
+constexpr Index kAdamPiece = 16 * kAdamChunk;
 
 // Parameters are whole, contiguous matrices (Dense owns them), so each is one flat array.
 FlatArray flat(MatrixView m) {
   assert(m.contiguous());
   return {m.data(), m.size()};
+}
+
+struct AdamTerms {
+  float beta1, beta2;
+  float step_scale;    // learning rate × bias correction of the first moment
+  float v_correction;  // bias correction of the second moment
+  float epsilon;
+};
+
+// m = β₁m + (1-β₁)g,  v = β₂v + (1-β₂)g²,  w -= step_scale · m / (√(v · v_correction) + ε)
+// over `n` values. With AVX-512 the division becomes the processor's 14-bit reciprocal estimate
+// refined by one Newton step, accurate to about 2⁻²⁷, since the division and the square root
+// bound the loop: one step over the curve network's 4352 values took 534 instead of 711 ns on
+// this AMD EPYC core (protean_kernels_bench, adam_step, medians of 3).
+void adam_update(const AdamTerms& terms, Index n, const float* grad, float* m, float* v, float* w) {
+  Index i = 0;
+#if defined(__AVX512F__)
+  const __m512 beta1 = _mm512_set1_ps(terms.beta1), rest1 = _mm512_set1_ps(1.0f - terms.beta1);
+  const __m512 beta2 = _mm512_set1_ps(terms.beta2), rest2 = _mm512_set1_ps(1.0f - terms.beta2);
+  const __m512 step_scale = _mm512_set1_ps(terms.step_scale), v_correction = _mm512_set1_ps(terms.v_correction);
+  const __m512 epsilon = _mm512_set1_ps(terms.epsilon), two = _mm512_set1_ps(2.0f);
+  for (; i < n; i += 16) {
+    const __mmask16 lanes = n - i >= 16 ? __mmask16{0xffff} : static_cast<__mmask16>((1u << (n - i)) - 1u);
+    const __m512 g = _mm512_maskz_loadu_ps(lanes, grad + i);
+    const __m512 m_new = _mm512_fmadd_ps(beta1, _mm512_maskz_loadu_ps(lanes, m + i), _mm512_mul_ps(rest1, g));
+    const __m512 v_new =
+        _mm512_fmadd_ps(beta2, _mm512_maskz_loadu_ps(lanes, v + i), _mm512_mul_ps(rest2, _mm512_mul_ps(g, g)));
+    const __m512 denominator = _mm512_add_ps(_mm512_sqrt_ps(_mm512_mul_ps(v_new, v_correction)), epsilon);
+    __m512 reciprocal = _mm512_rcp14_ps(denominator);
+    reciprocal = _mm512_mul_ps(reciprocal, _mm512_fnmadd_ps(denominator, reciprocal, two));
+    const __m512 w_new =
+        _mm512_fnmadd_ps(_mm512_mul_ps(step_scale, m_new), reciprocal, _mm512_maskz_loadu_ps(lanes, w + i));
+    _mm512_mask_storeu_ps(m + i, lanes, m_new);
+    _mm512_mask_storeu_ps(v + i, lanes, v_new);
+    _mm512_mask_storeu_ps(w + i, lanes, w_new);
+  }
+#endif
+  if (i >= n) return;
+  FlatArray m_rest(m + i, n - i), v_rest(v + i, n - i), w_rest(w + i, n - i);
+  const Eigen::Map<const Eigen::ArrayXf> g_rest(grad + i, n - i);
+  m_rest = terms.beta1 * m_rest + (1.0f - terms.beta1) * g_rest;
+  v_rest = terms.beta2 * v_rest + (1.0f - terms.beta2) * g_rest.square();
+  w_rest -= terms.step_scale * m_rest / ((v_rest * terms.v_correction).sqrt() + terms.epsilon);
 }
 
 void match_state(std::vector<Matrix>& state, const std::vector<Parameter>& parameters) {
@@ -84,31 +136,37 @@ void Adam::step(const std::vector<Parameter>& parameters) {
   const auto m_correction = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta1_), t)));
   const auto v_correction = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta2_), t)));
   const float rate = learning_rate();
+  const AdamTerms terms{beta1_, beta2_, rate * m_correction, v_correction, epsilon_};
+  // Every value is updated on its own, so the pieces may run on any threads in any order.
+  pieces_.clear();
   for (std::size_t i = 0; i < parameters.size(); ++i) {
-    auto value = flat(parameters[i].value);
-    if (!decoupled_) {
-      add_weight_decay(parameters[i], weight_decay_);
-    } else if (is_decayed(parameters[i])) {
-      value *= 1.0f - rate * weight_decay_;
+    assert(parameters[i].value.contiguous() && parameters[i].grad.contiguous());
+    for (Index start = 0; start < parameters[i].value.size(); start += kAdamPiece) {
+      pieces_.push_back({i, start, std::min(kAdamPiece, parameters[i].value.size() - start)});
     }
-    float* const weights = parameters[i].value.data();
-    const float* const grads = parameters[i].grad.data();
-    float* const first = first_moment_[i].data();
-    float* const second = second_moment_[i].data();
+  }
+  detail::worker_pool().run(cpu_backend().threads(), static_cast<int>(pieces_.size()), [&](int p) {
+    const Piece& piece = pieces_[static_cast<std::size_t>(p)];
+    const Parameter& parameter = parameters[piece.parameter];
+    float* const weights = parameter.value.data() + piece.start;
+    float* const grads = parameter.grad.data() + piece.start;
+    float* const first = first_moment_[piece.parameter].data() + piece.start;
+    float* const second = second_moment_[piece.parameter].data() + piece.start;
+    FlatArray w(weights, piece.length);
+    if (!decoupled_) {
+      // The L2 term λ·θ joins the gradient in place (the next backward pass rewrites it).
+      if (weight_decay_ != 0.0f && is_decayed(parameter)) FlatArray(grads, piece.length) += weight_decay_ * w;
+    } else if (is_decayed(parameter)) {
+      w *= 1.0f - rate * weight_decay_;
+    }
     // The three updates run on one chunk at a time, small enough to stay in the L1 cache, so
     // each array crosses the memory bus once per step instead of up to three times. On the 8.4 M
     // parameter wide benchmark network that raised one-core throughput by about 3%.
-    for (Index start = 0; start < value.size(); start += kAdamChunk) {
-      const Index length = std::min(kAdamChunk, value.size() - start);
-      FlatArray w(weights + start, length);
-      const Eigen::Map<const Eigen::ArrayXf> grad(grads + start, length);
-      FlatArray m(first + start, length);
-      FlatArray v(second + start, length);
-      m = beta1_ * m + (1.0f - beta1_) * grad;
-      v = beta2_ * v + (1.0f - beta2_) * grad.square();
-      w -= rate * (m * m_correction) / ((v * v_correction).sqrt() + epsilon_);
+    for (Index start = 0; start < piece.length; start += kAdamChunk) {
+      const Index length = std::min(kAdamChunk, piece.length - start);
+      adam_update(terms, length, grads + start, first + start, second + start, weights + start);
     }
-  }
+  });
 }
 
 std::vector<Matrix> Adam::state() const {

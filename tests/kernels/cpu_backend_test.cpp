@@ -146,7 +146,10 @@ TEST(CpuBackend, DenseBackwardMatchesReference) {
 
 TEST(CpuBackend, GemmMatchesReferenceForEveryTranspose) {
   Rng rng(14);
-  const std::vector<Shape> products = {{1, 1, 1}, {5, 3, 7}, {64, 64, 64}, {33, 17, 65}, {4, 0, 6}};
+  // {256, 128, 128} and {40, 600, 700} are large enough to be cut into parts, by rows and by columns.
+  const std::vector<Shape> products = {{1, 1, 1},    {5, 3, 7},       {64, 64, 64},
+                                       {33, 17, 65}, {4, 0, 6},       {256, 128, 128},
+                                       {40, 600, 700}};
   for (const Shape& s : products) {
     for (const Transpose ta : {Transpose::no, Transpose::yes}) {
       for (const Transpose tb : {Transpose::no, Transpose::yes}) {
@@ -193,6 +196,52 @@ TEST(CpuBackend, RepeatedPassesAreBitwiseEqual) {
         EXPECT_TRUE(bitwise_equal(dw, first_dw)) << "dw, run " << run;
         EXPECT_TRUE(bitwise_equal(db, first_db)) << "db, run " << run;
         EXPECT_TRUE(bitwise_equal(dx, first_dx)) << "dx, run " << run;
+      }
+    }
+  }
+  cpu_backend().set_threads(saved_threads);
+}
+
+}  // namespace
+}  // namespace protean
+
+namespace protean {
+namespace {
+
+// The backend cuts a product into parts by its shape alone, so 1, 2 and 3 threads give bitwise
+// the same result. The shapes cover products that stay whole, that split by rows and by columns,
+// that run on libxsmm and on OpenBLAS, and a transposed B on either side of kMaxTransposedB.
+TEST(CpuBackend, ThreadCountDoesNotChangeAnyBit) {
+  const int saved_threads = cpu_backend().threads();
+  const std::vector<Shape> split_shapes = {{64, 64, 64},    {256, 128, 128}, {128, 784, 256},
+                                           {37, 300, 1000}, {1000, 200, 9},  {512, 1024, 512}};
+  for (const Shape& s : split_shapes) {
+    SCOPED_TRACE(describe(s, 0, Activation::relu));
+    Rng rng(21);
+    StridedMatrix x(s.n, s.inputs, 3, rng), w(s.inputs, s.outputs, 1, rng), b(1, s.outputs, 0, rng);
+    StridedMatrix dy_source(s.n, s.outputs, 0, rng);
+    std::vector<Matrix> first;
+    for (const int threads : {1, 2, 3}) {
+      cpu_backend().set_threads(threads);
+      Matrix y = Matrix::zeros(s.n, s.outputs), dy = dy_source.storage;
+      Matrix dw = Matrix::zeros(s.inputs, s.outputs), db = Matrix::zeros(1, s.outputs), dx = Matrix::zeros(s.n, s.inputs);
+      cpu_backend().dense_forward(Activation::relu, x.view, w.view, b.view, y);
+      cpu_backend().dense_backward(Activation::relu, x.view, w.view, y, dy, dw, db, dx);
+      Matrix accumulated = Matrix::copy_of(dx);
+      cpu_backend().gemm(Transpose::no, Transpose::yes, 1.0f, dy, w.view, 1.0f, accumulated);
+      std::vector<Matrix> results;
+      results.push_back(std::move(y));
+      results.push_back(std::move(dw));
+      results.push_back(std::move(db));
+      results.push_back(std::move(dx));
+      results.push_back(std::move(accumulated));
+      if (first.empty()) {
+        first = std::move(results);
+        continue;
+      }
+      const char* names[] = {"y", "dw", "db", "dx", "dx + dy·wᵀ"};
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        EXPECT_TRUE(bitwise_equal(results[i], first[i])) << names[i] << ", threads " << threads;
       }
     }
   }

@@ -93,6 +93,40 @@ TEST(Train, SameSeedGivesBitwiseSameWeights) {
   for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(bitwise_equal(pa[i].value, pb[i].value)) << pa[i].name;
 }
 
+// The backend cuts each product into parts by shape alone, so the thread count changes no bit
+// of a run. The layers here are wide enough that the forward and backward products are cut.
+TEST(Train, ThreadCountGivesBitwiseSameWeights) {
+  const Index rows = 1024;
+  Matrix x = Matrix::zeros(rows, 16), y = Matrix::zeros(rows, 1);
+  for (Index r = 0; r < rows; ++r) {
+    for (Index c = 0; c < 16; ++c) x(r, c) = std::sin(0.37f * static_cast<float>(r * 16 + c));
+    y(r, 0) = std::cos(x(r, 0) + 2.0f * x(r, 5));
+  }
+  TrainOptions options;
+  options.epochs = 2;
+  options.batch_size = 512;
+  options.seed = 4;
+  const int saved_threads = cpu_backend().threads();
+  std::vector<Matrix> first;
+  for (const int threads : {1, 2, 4}) {
+    cpu_backend().set_threads(threads);
+    Network net(16);
+    net.add_dense(256, Activation::relu).add_dense(256, Activation::tanh).add_dense(1);
+    net.initialize(8);
+    Adam adam;
+    train(net, MeanSquaredError(), adam, x, y, options);
+    const auto parameters = net.parameters();
+    for (std::size_t i = 0; i < parameters.size(); ++i) {
+      if (first.size() < parameters.size()) {
+        first.push_back(Matrix::copy_of(parameters[i].value));
+      } else {
+        EXPECT_TRUE(bitwise_equal(parameters[i].value, first[i])) << parameters[i].name << ", threads " << threads;
+      }
+    }
+  }
+  cpu_backend().set_threads(saved_threads);
+}
+
 TEST(Train, DifferentSeedShufflesDifferently) {
   LineData data(64);
   TrainOptions options;

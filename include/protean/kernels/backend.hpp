@@ -1,8 +1,9 @@
 // Backend: the compute seam. Layers call these operations and never loop over tensors
 // themselves, so a faster CPU path or a CUDA backend replaces this one class and nothing above.
 //
-// Two implementations ship: `reference` (plain loops, obviously right, slow) and `cpu` (BLAS
-// sgemm for products, vectorized element-wise passes). Tests compare them.
+// Two implementations ship: `reference` (plain loops, obviously right, slow) and `cpu` (libxsmm
+// kernels for small products, OpenBLAS sgemm for large ones, vectorized element-wise passes,
+// and its own worker threads). Tests compare them.
 #pragma once
 
 #include <string_view>
@@ -42,8 +43,8 @@ class Backend {
   // dy ⊙= act'(z, y) in place, the step dense_backward cannot take for those activations.
   virtual void activation_backward(Activation activation, ConstMatrixView z, ConstMatrixView y, MatrixView dy);
 
-  // Threads this backend may use for one operation. Results for a given thread count are
-  // bitwise reproducible.
+  // Threads this backend may use for one operation. The CPU backend cuts each operation into
+  // parts by its shape alone, so results are bitwise the same for every thread count.
   virtual void set_threads(int threads) = 0;
   virtual int threads() const = 0;
 };

@@ -35,6 +35,12 @@ class Adam : public Optimizer {
   long long steps_ = 0;
   std::vector<Matrix> first_moment_;
   std::vector<Matrix> second_moment_;
+  // The step's work in pieces for the backend's threads; kept to reuse its allocation.
+  struct Piece {
+    std::size_t parameter;
+    Index start, length;
+  };
+  std::vector<Piece> pieces_;
 };
 
 }  // namespace protean

@@ -1,0 +1,50 @@
+// Matrix products small enough for libxsmm's generated kernels.
+//
+// OpenBLAS copies both operands into packed buffers on every call. When the operands already fit
+// in the L1 and L2 caches, as in the layers of a small MLP, that copying costs as much as the
+// arithmetic. libxsmm generates one kernel per shape at run time (for the CPU it finds) that
+// reads the operands in place. Measured here, 1 thread, hot caches, in GFLOP/s, row-major
+// C[M×N] = op(A)·B with op(A) = A / Aᵀ, OpenBLAS 0.3.21 (Cooperlake kernels) against libxsmm 1.17:
+//
+//   M×N×K            OpenBLAS      libxsmm
+//   64×64×64         254 / 257     270 / 265
+//   256×128×128      192 / 207     247 / 248
+//   128×128×256      210 / 206     253 / 237
+//   128×256×784      212 / 206     241 / 208
+//   784×256×128      - / 233       - / 255
+//   512×1024×1024    188 / 222     150 / 170   (OpenBLAS's cache blocking wins from here on)
+//   64×1×64           84 / -        14 / -     (a single output column is slow in libxsmm)
+//
+// libxsmm 1.17 generates no kernel for a transposed B. A row-major B·ᵀ with at most
+// kMaxTransposedB elements is transposed into a buffer first: 64×64 takes 0.16 µs, and the
+// product then runs at 254 GFLOP/s instead of OpenBLAS's 168. Larger transposes cost more than
+// they save (128×128 takes 3 to 4 µs), so those products stay on OpenBLAS, which reaches 200 to
+// 216 GFLOP/s on them.
+#pragma once
+
+#include "protean/kernels/backend.hpp"
+#include "protean/tensor.hpp"
+
+namespace protean::detail {
+
+// Multiply-adds (M·N·K) above which a product goes to OpenBLAS.
+inline constexpr Index kMaxSmallProduct = Index{1} << 26;
+// Columns of C below which a product goes to OpenBLAS.
+inline constexpr Index kMinSmallColumns = 8;
+// Elements of a transposed B that small_gemm copies into a buffer rather than leave to OpenBLAS.
+inline constexpr Index kMaxTransposedB = 64 * 64;
+
+// True when the product c[m×n] = alpha · op(a) · op(b) + beta · c, with k terms per element,
+// belongs on libxsmm: alpha is 1, beta 0 or 1, not both operands transposed, and the sizes as
+// above. A transposed b must first go through transpose_into().
+bool fits_small_gemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Index k, float alpha, float beta);
+
+// c = op(a) · b + beta · c through a libxsmm kernel, for a product that fits_small_gemm()
+// accepts, with b not transposed. Returns false, with c untouched, when libxsmm offers no kernel
+// for the shape; the caller then uses the BLAS. The answer depends on the shape alone.
+bool small_gemm(Transpose trans_a, ConstMatrixView a, ConstMatrixView b, float beta, MatrixView c);
+
+// Writes the transpose of `m` into `out`, which must have m.cols() rows and m.rows() columns.
+void transpose_into(ConstMatrixView m, MatrixView out);
+
+}  // namespace protean::detail

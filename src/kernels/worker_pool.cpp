@@ -1,0 +1,108 @@
+#include "kernels/worker_pool.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace protean::detail {
+
+namespace {
+
+// Tells the core that this thread is spinning, which frees issue slots for the other thread
+// on the core and saves power.
+void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+WorkerPool::~WorkerPool() {
+  stopping_.store(true);
+  for (auto& worker : workers_) {
+    worker->ticket.fetch_add(1);
+    worker->ticket.notify_one();
+  }
+  for (auto& worker : workers_) worker->thread.join();
+}
+
+void WorkerPool::work_on_parts() {
+  for (int part = next_part_.fetch_add(1); part < parts_; part = next_part_.fetch_add(1)) call_(context_, part);
+}
+
+void WorkerPool::worker_loop(Worker& self) {
+  std::uint64_t seen = 0;
+  const auto run_number = [](std::uint64_t ticket) { return ticket & ~(kTaken | kWithdrawn); };
+  for (;;) {
+    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    std::uint64_t ticket = self.ticket.load(std::memory_order_acquire);
+    while (run_number(ticket) == seen && std::chrono::steady_clock::now() < spin_until) {
+      for (int i = 0; i < 8; ++i) pause();
+      ticket = self.ticket.load(std::memory_order_acquire);
+    }
+    while (run_number(ticket) == seen) {
+      self.ticket.wait(ticket, std::memory_order_acquire);
+      ticket = self.ticket.load(std::memory_order_acquire);
+    }
+    if (stopping_.load()) return;
+    seen = run_number(ticket);
+    // Fails when the caller already withdrew the ticket: the run is over, nothing to do.
+    if ((ticket & kWithdrawn) == 0 &&
+        self.ticket.compare_exchange_strong(ticket, ticket | kTaken, std::memory_order_acq_rel)) {
+      work_on_parts();
+      self.finished.store(seen, std::memory_order_release);
+    }
+  }
+}
+
+void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
+  const auto run_here = [&] {
+    for (int part = 0; part < parts; ++part) call(context, part);
+  };
+  if (threads <= 1 || parts <= 1) return run_here();
+  std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
+  if (!lock.owns_lock()) return run_here();
+  const int wanted = std::min(threads, parts) - 1;
+  try {
+    while (static_cast<int>(workers_.size()) < wanted) {
+      auto worker = std::make_unique<Worker>();
+      Worker& self = *worker;
+      worker->thread = std::thread([this, &self] { worker_loop(self); });
+      workers_.push_back(std::move(worker));
+    }
+  } catch (const std::exception&) {
+    // No more threads to be had: the workers that exist share the parts.
+  }
+  const int helpers = std::min(wanted, static_cast<int>(workers_.size()));
+  call_ = call;
+  context_ = context;
+  parts_ = parts;
+  next_part_.store(0, std::memory_order_relaxed);
+  ++generation_;
+  for (int w = 0; w < helpers; ++w) {
+    workers_[w]->ticket.store(generation_, std::memory_order_release);
+    workers_[w]->ticket.notify_one();
+  }
+  work_on_parts();
+  for (int w = 0; w < helpers; ++w) {
+    Worker& worker = *workers_[w];
+    std::uint64_t untaken = generation_;
+    if (worker.ticket.compare_exchange_strong(untaken, generation_ | kWithdrawn, std::memory_order_acq_rel)) continue;
+    // The worker took its ticket and is on its last part. Should it have been descheduled,
+    // yielding lets it finish on this core.
+    for (int spins = 0; worker.finished.load(std::memory_order_acquire) != generation_; ++spins) {
+      if (spins < 4096) {
+        pause();
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+}
+
+WorkerPool& worker_pool() {
+  static WorkerPool pool;
+  return pool;
+}
+
+}  // namespace protean::detail

@@ -1,0 +1,93 @@
+// WorkerPool: runs the parts of one operation on several threads.
+//
+// The CPU backend splits an operation into parts by its shape alone, never by the thread count,
+// and each part writes its own block of the output. Who runs a part therefore does not change any
+// bit of the result, and the pool is free to hand parts to whichever thread is ready.
+//
+// A training step issues its operations a few microseconds apart, which is shorter than waking
+// a sleeping thread takes. Workers therefore spin for kSpin after each part before they sleep.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "protean/tensor.hpp"
+
+namespace protean::detail {
+
+class WorkerPool {
+ public:
+  WorkerPool() = default;
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~WorkerPool();
+
+  // Calls task(p) for every p in [0, parts) on up to `threads` threads, the calling thread
+  // included, and returns when all have returned. The task must not throw. A call made while
+  // another thread's call is in flight runs its parts on the calling thread alone.
+  template <typename Task>
+  void run(int threads, int parts, Task&& task) {
+    using Callable = std::remove_reference_t<Task>;
+    run_erased(threads, parts, [](void* context, int part) { (*static_cast<Callable*>(context))(part); },
+               const_cast<void*>(static_cast<const void*>(&task)));
+  }
+
+ private:
+  using Call = void (*)(void* context, int part);
+  static constexpr std::chrono::microseconds kSpin{200};
+
+  // One per worker thread. The caller asks a worker to join run number g by storing g in
+  // `ticket`. The worker joins by setting kTaken on it, and the caller, once it has run out of
+  // parts, withdraws a ticket nobody took by setting kWithdrawn, so it never waits on a thread
+  // that is still asleep or not scheduled.
+  static constexpr std::uint64_t kTaken = std::uint64_t{1} << 62;
+  static constexpr std::uint64_t kWithdrawn = std::uint64_t{1} << 63;
+  struct Worker {
+    std::atomic<std::uint64_t> ticket{0};
+    std::atomic<std::uint64_t> finished{0};
+    std::thread thread;
+  };
+
+  void run_erased(int threads, int parts, Call call, void* context);
+  void work_on_parts();
+  void worker_loop(Worker& self);
+
+  std::mutex busy_;  // held by the call in flight
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopping_{false};
+  // The run in flight. Written before any ticket is handed out; a worker reads it only after
+  // taking its ticket, and the caller waits for every taken ticket to finish before it returns.
+  Call call_ = nullptr;
+  void* context_ = nullptr;
+  int parts_ = 0;
+  std::uint64_t generation_ = 0;
+  std::atomic<int> next_part_{0};
+};
+
+// The pool the CPU backend, the optimizers and the trainer use.
+WorkerPool& worker_pool();
+
+// Cuts [0, count) into equal blocks of at least `grain` items, at most kMaxBlocks of them, and
+// runs body(begin, end) for each on up to `threads` threads of worker_pool(). The cut depends on
+// `count` and `grain` alone.
+inline constexpr int kMaxBlocks = 8;
+template <typename Body>
+void run_in_blocks(int threads, Index count, Index grain, Body&& body) {
+  if (count <= 0) return;
+  const Index blocks = std::clamp<Index>(count / std::max<Index>(grain, 1), 1, kMaxBlocks);
+  const Index size = (count + blocks - 1) / blocks;
+  worker_pool().run(threads, static_cast<int>(blocks), [&](int block) {
+    const Index begin = block * size;
+    const Index end = std::min(count, begin + size);
+    if (begin < end) body(begin, end);
+  });
+}
+
+}  // namespace protean::detail
