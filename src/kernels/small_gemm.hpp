@@ -15,11 +15,13 @@
 //   512×1024×1024    188 / 222     150 / 170   (OpenBLAS's cache blocking wins from here on)
 //   64×1×64           84 / -        14 / -     (a single output column is slow in libxsmm)
 //
-// libxsmm 1.17 generates no kernel for a transposed B. A row-major B·ᵀ with at most
-// kMaxTransposedB elements is transposed into a buffer first: 64×64 takes 0.16 µs, and the
-// product then runs at 254 GFLOP/s instead of OpenBLAS's 168. Larger transposes cost more than
-// they save (128×128 takes 3 to 4 µs), so those products stay on OpenBLAS, which reaches 200 to
-// 216 GFLOP/s on them.
+// libxsmm 1.17 generates no kernel for a transposed B (row-major). Such a B with at most
+// kMaxTransposedB elements is transposed into a buffer first, and the product then runs as
+// above. With the register-tile transpose in small_gemm.cpp (64×64 in 0.12 µs, 128×128 in 1.1,
+// 256×128 in 5.1), the whole product C = A·Bᵀ measured, OpenBLAS against transpose + libxsmm:
+//   64×64×64       2.37 µs against 2.32
+//   256×128×128   42.5 µs  against 38.7
+//   128×256×128   46.1 µs  against 39.3
 #pragma once
 
 #include "protean/kernels/backend.hpp"
@@ -32,7 +34,12 @@ inline constexpr Index kMaxSmallProduct = Index{1} << 26;
 // Columns of C below which a product goes to OpenBLAS.
 inline constexpr Index kMinSmallColumns = 8;
 // Elements of a transposed B that small_gemm copies into a buffer rather than leave to OpenBLAS.
+// Without AVX-512 the transpose is libxsmm_otrans, fast only up to about 64×64.
+#if defined(__AVX512F__)
+inline constexpr Index kMaxTransposedB = 256 * 256;
+#else
 inline constexpr Index kMaxTransposedB = 64 * 64;
+#endif
 
 // True when the product c[m×n] = alpha · op(a) · op(b) + beta · c, with k terms per element,
 // belongs on libxsmm: alpha is 1, beta 0 or 1, not both operands transposed, and the sizes as

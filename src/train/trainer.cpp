@@ -31,6 +31,18 @@ void gather_rows(int threads, ConstMatrixView source, const Index* rows, Index c
   });
 }
 
+// Asks the processor to start loading the rows of the next batch into the caches, so that its
+// gather_rows() copies from the cache rather than from memory while this step computes. For a
+// data set larger than the caches (fashion, 188 MiB) that copy took 8% of a one-core step.
+void prefetch_rows(ConstMatrixView source, const Index* rows, Index count) {
+  if (source.rows() * source.cols() * static_cast<Index>(sizeof(float)) < (Index{8} << 20)) return;  // cached already
+  constexpr Index kLine = 64 / sizeof(float);
+  for (Index i = 0; i < count; ++i) {
+    const float* row = source.row(rows[i]);
+    for (Index c = 0; c < source.cols(); c += kLine) __builtin_prefetch(row + c, /*rw=*/0, /*locality=*/2);
+  }
+}
+
 // The loss that restore_best, patience and the plateau schedule watch.
 double tracked_loss_of(const EpochStats& stats) {
   return std::isnan(stats.validation_loss) ? stats.train_loss : stats.validation_loss;
@@ -218,6 +230,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
       batch_y.resize(count, targets.cols());
       gather_rows(network.backend().threads(), inputs, order.data() + begin, count, batch_x);
       gather_rows(network.backend().threads(), targets, order.data() + begin, count, batch_y);
+      if (begin + count < n) prefetch_rows(inputs, order.data() + begin + count, std::min(batch_size, n - begin - count));
 
       const ConstMatrixView output = network.forward(batch_x, Mode::training);
       d_output.resize(output.rows(), output.cols());
