@@ -177,20 +177,25 @@ struct Partition {
   int parts = 1;
 };
 
-// Multiply-adds per part: parts of about 10 µs at 200 GFLOP/s, against about 1 µs to hand a
-// part to a spinning worker.
-constexpr double kFlopsPerPart = 4e6;
+// FLOP per part of a libxsmm product: about 20 µs at 200 GFLOP/s, against about 1 µs to hand
+// a part to a spinning worker.
+constexpr double kFlopsPerSmallPart = 4e6;
+// FLOP per part of an OpenBLAS product. Each part packs the operand it shares with the others
+// again: 2048×512ᵀ·512×2048 on one thread ran at 245 GFLOP/s whole, 236-241 in 2 parts and
+// 224-231 in 8.
+constexpr double kFlopsPerLargePart = 1e9;
 constexpr int kMaxParts = 8;
 // Fewest rows or columns in a part; narrower blocks slow the kernels down.
 constexpr Index kMinPartExtent = 32;
 
-Partition partition(Index m, Index n, Index k) {
+Partition partition(Index m, Index n, Index k, bool small) {
+  const double flops_per_part = small ? kFlopsPerSmallPart : kFlopsPerLargePart;
   Partition split;
   split.by_rows = m >= n;
   const Index extent = split.by_rows ? m : n;
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   int parts = 1;
-  while (parts * 2 <= kMaxParts && (parts * 2) * kFlopsPerPart <= flops && extent / (parts * 2) >= kMinPartExtent) {
+  while (parts * 2 <= kMaxParts && (parts * 2) * flops_per_part <= flops && extent / (parts * 2) >= kMinPartExtent) {
     parts *= 2;
   }
   // Blocks of whole 16-float vectors where the extent allows.
@@ -250,7 +255,7 @@ class CpuBackend final : public Backend {
       b = b_transposed;
       trans_b = Transpose::no;
     }
-    const Partition split = partition(m, n, k);
+    const Partition split = partition(m, n, k, small);
     detail::worker_pool().run(threads(), split.parts, [&](int part) {
       const Index begin = part * split.block;
       const Index count = std::min(split.block, (split.by_rows ? m : n) - begin);

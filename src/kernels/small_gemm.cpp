@@ -89,7 +89,8 @@ void transpose_16x16(const float* in, Index in_stride, float* out, Index out_str
 #endif
 
 void transpose_into(ConstMatrixView m, MatrixView out) {
-  assert(out.rows() == m.cols() && out.cols() == m.rows());
+  assert(out.rows() == m.cols());
+  assert(out.cols() == m.rows());
   if (m.rows() == 0 || m.cols() == 0) return;
 #if defined(__AVX512F__)
   // For 128×128, libxsmm_otrans took 4.4 µs here, a scalar loop over 16×16 tiles 3.2 µs, and

@@ -48,7 +48,7 @@ bool fits_small_gemm(Transpose trans_a, Transpose trans_b, Index m, Index n, Ind
 
 // c = op(a) · b + beta · c through a libxsmm kernel, for a product that fits_small_gemm()
 // accepts, with b not transposed. Returns false, with c untouched, when libxsmm offers no kernel
-// for the shape; the caller then uses the BLAS. The answer depends on the shape alone.
+// for the shape; the caller then uses the BLAS. Whether it does depends on the shape alone.
 bool small_gemm(Transpose trans_a, ConstMatrixView a, ConstMatrixView b, float beta, MatrixView c);
 
 // Writes the transpose of `m` into `out`, which must have m.cols() rows and m.rows() columns.

@@ -74,6 +74,7 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
     // No more threads to be had: the workers that exist share the parts.
   }
   const int helpers = std::min(wanted, static_cast<int>(workers_.size()));
+
   call_ = call;
   context_ = context;
   parts_ = parts;
@@ -84,6 +85,7 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
     workers_[w]->ticket.notify_one();
   }
   work_on_parts();
+
   for (int w = 0; w < helpers; ++w) {
     Worker& worker = *workers_[w];
     std::uint64_t untaken = generation_;

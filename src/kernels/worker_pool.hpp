@@ -45,7 +45,7 @@ class WorkerPool {
 
   // One per worker thread. The caller asks a worker to join run number g by storing g in
   // `ticket`. The worker joins by setting kTaken on it, and the caller, once it has run out of
-  // parts, withdraws a ticket nobody took by setting kWithdrawn, so it never waits on a thread
+  // parts, withdraws a ticket that no worker took by setting kWithdrawn, so it never waits on a thread
   // that is still asleep or not scheduled.
   static constexpr std::uint64_t kTaken = std::uint64_t{1} << 62;
   static constexpr std::uint64_t kWithdrawn = std::uint64_t{1} << 63;
@@ -62,8 +62,8 @@ class WorkerPool {
   std::mutex busy_;  // held by the call in flight
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopping_{false};
-  // The run in flight. Written before any ticket is handed out; a worker reads it only after
-  // taking its ticket, and the caller waits for every taken ticket to finish before it returns.
+  // The run in flight, written before any ticket is handed out. A worker reads it only after
+  // taking its ticket. The caller waits for every taken ticket to finish before it returns.
   Call call_ = nullptr;
   void* context_ = nullptr;
   int parts_ = 0;

@@ -214,7 +214,7 @@ namespace {
 TEST(CpuBackend, ThreadCountDoesNotChangeAnyBit) {
   const int saved_threads = cpu_backend().threads();
   const std::vector<Shape> split_shapes = {{64, 64, 64},    {256, 128, 128}, {128, 784, 256},
-                                           {37, 300, 1000}, {1000, 200, 9},  {512, 1024, 512}};
+                                           {37, 300, 1000}, {1000, 200, 9},  {512, 1024, 2048}};
   for (const Shape& s : split_shapes) {
     SCOPED_TRACE(describe(s, 0, Activation::relu));
     Rng rng(21);
