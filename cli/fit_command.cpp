@@ -291,6 +291,11 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     checkpoint_files.prune();
   };
 
+  if (!global.quiet) {
+    if (const std::string reason = search_skipped_because(fit_options, data.rows()); !reason.empty()) {
+      std::printf("search: not run, because %s (give --search on to run it anyway)\n", reason.c_str());
+    }
+  }
   const auto search_start = std::chrono::steady_clock::now();
   if (!global.quiet && fit_options.search == SearchMode::on && fit_options.checkpoint_every > 0) {
     std::printf("search: the L-BFGS candidates are left out, because L-BFGS runs keep no checkpoints\n");

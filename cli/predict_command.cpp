@@ -39,6 +39,12 @@ void run_predict(const PredictOptions& options) {
     check_output_path(options.output, {options.model, options.data, options.data_options.labels});
   }
   Model model = load_model(options.model);
+  if (options.probabilities && model.task != Task::classification) {
+    throw Error(Location{options.model},
+                fmt::format("--probabilities needs a classification model, and this model predicts {} regression target{}",
+                            model.target_names.size(), model.target_names.size() == 1 ? "" : "s"),
+                "leave out --probabilities; the output already holds the predicted values");
+  }
   Dataset data;
   if (!options.data_options.labels.empty()) {
     data = read_idx_dataset(options.data, options.data_options.labels);

@@ -250,6 +250,17 @@ std::optional<SearchMode> parse_search_mode(std::string_view text) {
 
 std::string automatic_optimizer(Task /*task*/, Index /*train_rows*/) { return "adam"; }
 
+std::string search_skipped_because(const FitOptions& options, Index rows) {
+  if (options.search != SearchMode::automatic || options.resume != nullptr) return {};
+  if (!options.optimizer.empty() || options.weight_decay) return {};
+  if (options.learning_rate != 0.0f) return "--lr was given";
+  if (options.epochs != 0) return "--epochs was given";
+  if (options.checkpoint_every != 0) return "checkpoints were asked for";
+  if (rows < kSearchMinRows) return fmt::format("the data has fewer than {} rows", kSearchMinRows);
+  if (rows > kSearchMaxRows) return fmt::format("the data has more than {} rows", kSearchMaxRows);
+  return {};
+}
+
 FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver* observer) {
   const FitOptions options = effective_options(requested);
   check_options(options);

@@ -215,5 +215,19 @@ TEST(FitSearch, ModeNamesRoundTrip) {
   EXPECT_FALSE(parse_search_mode("yes").has_value());
 }
 
+TEST(Fit, SkippedSearchSaysWhy) {
+  FitOptions options;
+  EXPECT_EQ(search_skipped_because(options, 100), "");
+  EXPECT_EQ(search_skipped_because(options, 19), "the data has fewer than 20 rows");
+  EXPECT_EQ(search_skipped_because(options, 10'001), "the data has more than 10000 rows");
+  options.learning_rate = 0.01f;
+  EXPECT_EQ(search_skipped_because(options, 100), "--lr was given");
+  options.search = SearchMode::off;
+  EXPECT_EQ(search_skipped_because(options, 100), "") << "turned off by the caller";
+  options.search = SearchMode::automatic;
+  options.optimizer = "sgd";
+  EXPECT_EQ(search_skipped_because(options, 100), "") << "the caller chose the optimizer";
+}
+
 }  // namespace
 }  // namespace protean

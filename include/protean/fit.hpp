@@ -111,4 +111,10 @@ std::string automatic_optimizer(Task task, Index train_rows);
 // cannot be split as asked.
 FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* observer = nullptr);
 
+// Why fit() will not run the automatic search on `rows` rows although the optimizer and the
+// weight decay are left to it, for example "--epochs was given" (named as the CLI option).
+// Empty when the search runs, or when the caller turned it off or chose the optimizer or the
+// weight decay.
+std::string search_skipped_because(const FitOptions& options, Index rows);
+
 }  // namespace protean

@@ -71,6 +71,18 @@ TEST(Cli, PredictWrongColumnCount) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
 }
 
+TEST(Cli, ProbabilitiesOfRegressionModelAreRefused) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  const auto result = run_cli(dir.path(), "predict m.safetensors train.csv --probabilities -o out.csv");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("m.safetensors"));
+  EXPECT_THAT(result.err, HasSubstr("needs a classification model"));
+  EXPECT_THAT(result.err, HasSubstr("1 regression target"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
+}
+
 TEST(Cli, PredictByColumnNameIgnoresExtraColumns) {
   TempDir dir;
   dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");

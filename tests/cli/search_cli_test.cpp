@@ -60,7 +60,8 @@ TEST(CliSearch, OffAndGivenEpochsSkipSearch) {
   EXPECT_THAT(off.out, Not(HasSubstr("search")));
   const auto automatic = run_cli(dir.path(), "fit data.csv -o m.safetensors --hidden 8 --epochs 5");
   ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
-  EXPECT_THAT(automatic.out, Not(HasSubstr("search")));
+  EXPECT_THAT(automatic.out, HasSubstr("search: not run, because --epochs was given"));
+  EXPECT_THAT(automatic.out, Not(HasSubstr("search 1/")));
 }
 
 TEST(CliSearch, OnWithWeightDecayIsError) {
