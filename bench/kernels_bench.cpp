@@ -1,8 +1,11 @@
 // Microbenchmarks of the CPU backend's dense layer passes at the shapes of the reference tasks,
-// and of one Adam step.
+// of one Adam step, and of the two product libraries the backend chooses between (gemm_openblas,
+// gemm_libxsmm: the measurement behind src/kernels/small_gemm.hpp).
 // Each benchmark reports FLOP/s for its pass: 2·N·I·O for the forward, 4·N·I·O for a backward
 // that computes both dw and dx, 2·N·I·O when dx is skipped (the first layer).
 #include <benchmark/benchmark.h>
+#include <cblas.h>
+#include <libxsmm.h>
 
 #include <cstdint>
 
@@ -82,6 +85,60 @@ void adam_step(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(weights + 129), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Row-major C[M×N] = op(A)·B with hot caches. Arguments: M, N, K, and 1 when A is transposed.
+void gemm_openblas(benchmark::State& state) {
+  const Index m = state.range(0), n = state.range(1), k = state.range(2);
+  const bool trans_a = state.range(3) != 0;
+  protean::Rng rng(10);
+  const Matrix a = trans_a ? random_matrix(k, m, rng) : random_matrix(m, k, rng);
+  const Matrix b = random_matrix(k, n, rng);
+  Matrix c = Matrix::zeros(m, n);
+  openblas_set_num_threads(1);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<blasint>(m),
+                static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a.data(), static_cast<blasint>(a.cols()),
+                b.data(), static_cast<blasint>(n), 0.0f, c.data(), static_cast<blasint>(n));
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The same product through a libxsmm kernel, called column-major as Cᵀ = Bᵀ·op(A)ᵀ.
+void gemm_libxsmm(benchmark::State& state) {
+  const Index m = state.range(0), n = state.range(1), k = state.range(2);
+  const bool trans_a = state.range(3) != 0;
+  protean::Rng rng(10);
+  const Matrix a = trans_a ? random_matrix(k, m, rng) : random_matrix(m, k, rng);
+  const Matrix b = random_matrix(k, n, rng);
+  Matrix c = Matrix::zeros(m, n);
+  const libxsmm_blasint ldb = static_cast<libxsmm_blasint>(n), lda = static_cast<libxsmm_blasint>(a.cols());
+  const libxsmm_blasint ldc = static_cast<libxsmm_blasint>(n);
+  const float alpha = 1.0f, beta = 0.0f;
+  const int flags = trans_a ? LIBXSMM_GEMM_FLAG_TRANS_B : LIBXSMM_GEMM_FLAG_NONE;
+  const libxsmm_smmfunction kernel =
+      libxsmm_smmdispatch(static_cast<libxsmm_blasint>(n), static_cast<libxsmm_blasint>(m),
+                          static_cast<libxsmm_blasint>(k), &ldb, &lda, &ldc, &alpha, &beta, &flags, nullptr);
+  if (kernel == nullptr) {
+    state.SkipWithError("libxsmm has no kernel for this shape");
+    return;
+  }
+  for (auto _ : state) {
+    kernel(b.data(), a.data(), c.data());
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["FLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Products of the reference tasks' forward passes and weight gradients, and one large product.
+void product_shapes(benchmark::internal::Benchmark* bench) {
+  bench->ArgNames({"M", "N", "K", "transA"});
+  const std::int64_t shapes[][4] = {
+      {64, 64, 64, 0},   {64, 64, 64, 1},     {256, 128, 128, 0},    {128, 128, 256, 1},
+      {128, 256, 784, 0}, {784, 256, 128, 1}, {512, 1024, 1024, 0},
+  };
+  for (const auto& s : shapes) bench->Args({s[0], s[1], s[2], s[3]});
+}
+
 // Layer shapes of the reference tasks: curve, surface, fashion, wide.
 void task_shapes(benchmark::internal::Benchmark* bench, bool backward) {
   const std::int64_t shapes[][4] = {
@@ -104,6 +161,8 @@ BENCHMARK(dense_forward)->Apply([](benchmark::internal::Benchmark* b) { task_sha
 BENCHMARK(dense_backward)->Apply([](benchmark::internal::Benchmark* b) { task_shapes(b, true); });
 // The weights of the curve network (4224 with its bias) and of surface's hidden layers.
 BENCHMARK(adam_step)->Arg(4223)->Arg(33023);
+BENCHMARK(gemm_openblas)->Apply(product_shapes);
+BENCHMARK(gemm_libxsmm)->Apply(product_shapes);
 
 }  // namespace
 
