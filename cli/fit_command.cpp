@@ -301,22 +301,27 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     std::printf("search: the L-BFGS candidates are left out, because L-BFGS runs keep no checkpoints\n");
   }
   if (!global.quiet) {
-    // Prints each candidate, then the choice before the final fit starts; the lowest loss wins
-    // and ties go to the earlier candidate, as in search_recipe().
-    fit_options.on_search_candidate = [search_start, best = CandidateScore{}, have_best = false](
+    // Prints each candidate, then the choice before the final fit starts, by the rule that
+    // search_recipe() applies (choose_candidate()).
+    fit_options.on_search_candidate = [search_start, task = data.task, scores = std::vector<CandidateScore>{}](
                                           const CandidateScore& score, std::size_t index, std::size_t count) mutable {
-      std::printf("search %zu/%zu: %s, weight decay %g: held-out loss %.6g\n", index + 1, count,
-                  score.candidate.optimizer.c_str(), static_cast<double>(score.candidate.weight_decay), score.held_out_loss);
-      if (!have_best || score.held_out_loss < best.held_out_loss) {
-        best = score;
-        have_best = true;
-      }
+      std::printf("search %zu/%zu: %s, weight decay %g: held-out loss %.6g (standard error %.2g)\n", index + 1, count,
+                  score.candidate.optimizer.c_str(), static_cast<double>(score.candidate.weight_decay), score.held_out_loss,
+                  score.standard_error);
+      scores.push_back(score);
       if (index + 1 == count) {
+        const CandidateScore& chosen = scores.at(choose_candidate(scores, task));
+        // The regression rule is the lowest held-out loss.
+        const CandidateScore& lowest = scores.at(choose_candidate(scores, Task::regression));
+        const std::string rule =
+            &chosen == &lowest
+                ? std::string()
+                : fmt::format(", the largest weight decay within one standard error of the lowest loss {:.6g}", lowest.held_out_loss);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - search_start).count();
-        std::printf("search: chose %s with weight decay %g (held-out loss %.6g) by 5-fold cross-validation in %.1f s; "
+        std::printf("search: chose %s with weight decay %g (held-out loss %.6g%s) by 5-fold cross-validation in %.1f s; "
                     "training it on every row\n",
-                    best.candidate.optimizer.c_str(), static_cast<double>(best.candidate.weight_decay), best.held_out_loss,
-                    seconds);
+                    chosen.candidate.optimizer.c_str(), static_cast<double>(chosen.candidate.weight_decay), chosen.held_out_loss,
+                    rule.c_str(), seconds);
       }
       std::fflush(stdout);
     };

@@ -214,7 +214,8 @@ FitResult fit_after_search(const Dataset& data, const FitOptions& options, Train
   for (const CandidateScore& score : search.scores) {
     scores.push_back({{"optimizer", score.candidate.optimizer},
                       {"weight_decay", std::stod(fmt::format("{:g}", score.candidate.weight_decay))},
-                      {"held_out_loss", std::isfinite(score.held_out_loss) ? nlohmann::json(score.held_out_loss) : nullptr}});
+                      {"held_out_loss", std::isfinite(score.held_out_loss) ? nlohmann::json(score.held_out_loss) : nullptr},
+                      {"standard_error", std::isfinite(score.standard_error) ? nlohmann::json(score.standard_error) : nullptr}});
   }
   const nlohmann::json summary = {
       {"folds", search.folds}, {"chosen", search.chosen}, {"seconds", search.seconds}, {"candidates", scores}};

@@ -21,9 +21,18 @@ namespace protean {
 
 namespace {
 
-// The mean training loss of `model` on rows it was not trained on, with the inputs and (for
+constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+// One fold's held-out losses: their mean, and the sum of their squares for the standard error.
+struct HeldOutLoss {
+  double mean = 0.0;
+  double sum_of_squares = 0.0;
+};
+
+// The training loss of `model` on rows it was not trained on, with the inputs and (for
 // regression) the targets standardized as the model's own scalers do, so that folds compare.
-double held_out_loss(Model& model, const Dataset& held_out, double huber_delta) {
+// Both fields are infinity when the loss is not finite.
+HeldOutLoss held_out_loss(Model& model, const Dataset& held_out, double huber_delta) {
   Matrix inputs = Matrix::copy_of(held_out.inputs);
   model.input_scaler.transform(inputs);
   Matrix targets = Matrix::copy_of(held_out.targets);
@@ -32,10 +41,37 @@ double held_out_loss(Model& model, const Dataset& held_out, double huber_delta) 
   const std::unique_ptr<Loss> loss =
       model.loss == "huber" ? std::make_unique<HuberLoss>(huber_delta) : make_loss(model.loss);
   const double value = loss->value(outputs, targets);
-  return std::isfinite(value) ? value : std::numeric_limits<double>::infinity();
+  if (!std::isfinite(value)) return {kInfinity, kInfinity};
+
+  // A one-row batch gives that row's loss, and the mean of these is `value`.
+  double sum_of_squares = 0.0;
+  for (Index r = 0; r < outputs.rows(); ++r) {
+    const double row_loss = loss->value(outputs.middle_rows(r, 1), targets.middle_rows(r, 1));
+    sum_of_squares += row_loss * row_loss;
+  }
+  return {value, sum_of_squares};
 }
 
 }  // namespace
+
+std::size_t choose_candidate(const std::vector<CandidateScore>& scores, Task task) {
+  if (scores.empty()) throw Error("the recipe search has no scores to choose from", "score at least one candidate");
+  std::size_t lowest = 0;
+  for (std::size_t i = 1; i < scores.size(); ++i) {
+    if (scores[i].held_out_loss < scores[lowest].held_out_loss) lowest = i;
+  }
+  if (task != Task::classification || !std::isfinite(scores[lowest].held_out_loss)) return lowest;
+
+  const double limit = scores[lowest].held_out_loss + scores[lowest].standard_error;
+  std::size_t chosen = lowest;
+  for (std::size_t i = 0; i < scores.size(); ++i) {
+    if (!(scores[i].held_out_loss <= limit)) continue;
+    const float decay = scores[i].candidate.weight_decay;
+    const float chosen_decay = scores[chosen].candidate.weight_decay;
+    if (decay > chosen_decay || (decay == chosen_decay && scores[i].held_out_loss < scores[chosen].held_out_loss)) chosen = i;
+  }
+  return chosen;
+}
 
 std::vector<RecipeCandidate> automatic_candidates() {
   return {{"adam", 0.0f},  {"adam", 1e-4f},  {"adam", 1e-3f}, {"adam", 1e-2f},
@@ -58,7 +94,7 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
   // and base.threads of them run at once; every fit is seeded alike whichever thread runs it.
   const std::size_t fold_count = splits.size();
   const std::size_t job_count = candidates.size() * fold_count;
-  std::vector<double> losses(job_count, 0.0);
+  std::vector<HeldOutLoss> losses(job_count);
   std::vector<std::size_t> finished_folds(candidates.size(), 0);
   RecipeSearchResult result;
   result.folds = folds;
@@ -86,7 +122,7 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
       interrupted.store(true);
       return;
     }
-    losses[job] = fitted.training.divergence ? std::numeric_limits<double>::infinity()
+    losses[job] = fitted.training.divergence ? HeldOutLoss{kInfinity, kInfinity}
                                              : held_out_loss(fitted.model, held_out_parts[k], base.huber_delta);
 
     // Score the candidates whose folds are all done, in candidate order, summing folds in order.
@@ -95,11 +131,19 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
     while (result.scores.size() < candidates.size() && finished_folds[result.scores.size()] == fold_count) {
       const std::size_t scored = result.scores.size();
       double total = 0.0;
+      double sum_of_squares = 0.0;
       for (std::size_t f = 0; f < fold_count; ++f) {
-        total += losses[scored * fold_count + f] * static_cast<double>(held_out_parts[f].rows());
+        total += losses[scored * fold_count + f].mean * static_cast<double>(held_out_parts[f].rows());
+        sum_of_squares += losses[scored * fold_count + f].sum_of_squares;
       }
-      result.scores.push_back({candidates[scored], total / static_cast<double>(data.rows())});
-      if (result.scores[scored].held_out_loss < result.scores[result.chosen].held_out_loss) result.chosen = scored;
+      const auto rows = static_cast<double>(data.rows());
+      const double mean = total / rows;
+      double standard_error = kInfinity;
+      if (std::isfinite(mean)) {
+        const double variance = std::max(0.0, (sum_of_squares - rows * mean * mean) / std::max(rows - 1.0, 1.0));
+        standard_error = std::sqrt(variance / rows);
+      }
+      result.scores.push_back({candidates[scored], mean, standard_error});
       if (on_candidate) on_candidate(result.scores[scored], scored, candidates.size());
     }
   };
@@ -125,6 +169,7 @@ RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, co
   for (std::thread& thread : threads) thread.join();
   if (first_error) std::rethrow_exception(first_error);
   result.interrupted = interrupted.load();
+  if (!result.scores.empty()) result.chosen = choose_candidate(result.scores, data.task);
 
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -3,8 +3,8 @@
 // These two settings matter most for a small data set and depend on it: noisy or tiny data fit
 // best with strong weight decay, and noiseless curves with none. A bare fit() on up to 10,000
 // rows therefore fits every candidate on k-1 folds, scores the loss on the held-out fold, and
-// trains the final model on all rows with the candidate of the lowest mean held-out loss.
-// docs/defaults.md records the measurements behind the candidates.
+// trains the final model on all rows with the candidate that choose_candidate() picks.
+// docs/defaults.md records the measurements behind the candidates and the rule.
 #pragma once
 
 #include <cstddef>
@@ -28,12 +28,15 @@ struct CandidateScore {
   // Mean over all rows of the training loss (standardized targets for regression) that the
   // models of the other folds give each row. Infinity when a fit diverged.
   double held_out_loss = 0.0;
+  // Standard error of held_out_loss: the sample standard deviation of the rows' held-out losses
+  // divided by the square root of the row count. Infinity when a fit diverged.
+  double standard_error = 0.0;
 };
 
 struct RecipeSearchResult {
   int folds = 0;
   std::vector<CandidateScore> scores;  // in the order of the candidates
-  std::size_t chosen = 0;              // index into `scores` of the lowest held-out loss
+  std::size_t chosen = 0;              // index into `scores` that choose_candidate() returns
   double seconds = 0.0;                // wall time of all the fits
   // base.stop_requested was seen: the search ended early, and `scores` holds only the
   // candidates finished before that.
@@ -47,13 +50,23 @@ using CandidateCallback = std::function<void(const CandidateScore& score, std::s
 // with 1e-3 and 1e-2.
 std::vector<RecipeCandidate> automatic_candidates();
 
+// Returns the index into `scores` of the candidate to train. For regression it is the lowest
+// held-out loss, because that loss measures the prediction error itself (the squared error of
+// the default loss). For classification the held-out cross-entropy is only a proxy for the error
+// rate, and error counts on a few hundred rows are too coarse to rank candidates. There the
+// one-standard-error rule picks the most regularized candidate that cross-validation cannot tell
+// apart from the best. That is the largest weight decay whose held-out loss is at most the lowest
+// loss plus that loss's standard error, and among equal weight decays the one with the lower
+// loss. Other ties go to the earlier candidate. Errors: `scores` is empty.
+std::size_t choose_candidate(const std::vector<CandidateScore>& scores, Task task);
+
 // Scores each candidate by `folds`-fold cross-validation (fold_rows() with base.seed). Each fit
 // uses `base` with the candidate's optimizer and weight decay, no validation rows, no search and
 // one thread. base.threads fits run at once, and the scores do not depend on that count.
-// Ties go to the earlier candidate. `on_candidate` is called in candidate order, from whichever
-// thread finished the candidate's last fold, never from two threads at once. When
-// base.stop_requested becomes true the search returns early with `interrupted` set. Errors:
-// those of fold_rows() and fit().
+// The choice is choose_candidate() over all the scores. `on_candidate` is called in candidate
+// order, from whichever thread finished the candidate's last fold, never from two threads at
+// once. When base.stop_requested becomes true the search returns early with `interrupted` set.
+// Errors: those of fold_rows() and fit().
 RecipeSearchResult search_recipe(const Dataset& data, const FitOptions& base, const std::vector<RecipeCandidate>& candidates,
                                  int folds, const CandidateCallback& on_candidate = {});
 
