@@ -467,7 +467,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
         return "invalid learning rate '" + text + "': give a positive number such as 0.001";
       });
   command->add_option("-e,--epochs", options->epochs,
-                      "Passes over the training rows (default: from the data size, about 60000 steps, 10 to 2000 epochs, at most 5 million rows visited)")
+                      "Passes over the training rows (default: from the data size, about 120000 steps, 10 to 2000 epochs, at most 5 million rows visited)")
       ->check(CLI::Range(1, 1'000'000));
   command->add_option("-b,--batch-size", options->batch_size,
                       "Rows per optimizer step (default: 32 up to 10000 training rows, else 128)")

@@ -216,7 +216,7 @@ void blas_gemm(Transpose trans_a, Transpose trans_b, float alpha, ConstMatrixVie
 }
 
 // Element-wise passes are cut into blocks of at least this many elements (a few µs of work).
-constexpr Index kElementsPerBlock = 32768;
+constexpr Index kElementsPerBlock = 8192;
 Index rows_per_block(Index cols) { return std::max<Index>(1, kElementsPerBlock / std::max<Index>(cols, 1)); }
 
 class CpuBackend final : public Backend {
@@ -251,7 +251,14 @@ class CpuBackend final : public Backend {
       thread_local std::vector<float> transposed;
       if (transposed.size() < static_cast<std::size_t>(k * n)) transposed.resize(static_cast<std::size_t>(k * n));
       const MatrixView b_transposed(transposed.data(), k, n, n);
-      detail::transpose_into(b, b_transposed);
+      // b's rows become b_transposed's columns, in blocks of 16 rows (the register tile).
+      const Index rows_per_tile_block = std::max<Index>(16, rows_per_block(k) / 16 * 16);
+      detail::run_in_blocks(threads(), (n + 15) / 16, rows_per_tile_block / 16, [&](Index begin, Index end) {
+        const Index first = begin * 16;
+        const Index count = std::min(n, end * 16) - first;
+        detail::transpose_into(b.middle_rows(first, count),
+                               MatrixView(b_transposed.data() + first, k, count, b_transposed.stride()));
+      });
       b = b_transposed;
       trans_b = Transpose::no;
     }
@@ -297,8 +304,21 @@ class CpuBackend final : public Backend {
                                    MatrixView(db.data() + first, 1, width, db.stride()));
     });
     if (dy.cols() == 1) {
-      weight_gradient_single_output(x, dy, dw);
-      if (dx.rows() > 0) input_gradient_single_output(dy, w, dx);
+      // dw in blocks of whole kSumBlock inputs, dx in blocks of rows.
+      const Index input_blocks = (x.cols() + kSumBlock - 1) / kSumBlock;
+      const Index grain = std::max<Index>(1, kElementsPerBlock / std::max<Index>(1, x.rows() * kSumBlock));
+      detail::run_in_blocks(threads(), input_blocks, grain, [&](Index begin, Index end) {
+        const Index first = begin * kSumBlock;
+        const Index width = std::min(x.cols(), end * kSumBlock) - first;
+        weight_gradient_single_output(ConstMatrixView(x.data() + first, x.rows(), width, x.stride()), dy,
+                                      dw.middle_rows(first, width));
+      });
+      if (dx.rows() > 0) {
+        detail::run_in_blocks(threads(), dx.rows(), rows_per_block(dx.cols()), [&](Index begin, Index end) {
+          input_gradient_single_output(ConstMatrixView(dy).middle_rows(begin, end - begin), w,
+                                       dx.middle_rows(begin, end - begin));
+        });
+      }
       return;
     }
     gemm(Transpose::yes, Transpose::no, 1.0f, x, dy, 0.0f, dw);

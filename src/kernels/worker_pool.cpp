@@ -34,10 +34,12 @@ void WorkerPool::worker_loop(Worker& self) {
   std::uint64_t seen = 0;
   const auto run_number = [](std::uint64_t ticket) { return ticket & ~(kTaken | kWithdrawn); };
   for (;;) {
+    // The clock is read once every 64 polls, so that a poll costs a load and a pause.
     const auto spin_until = std::chrono::steady_clock::now() + kSpin;
     std::uint64_t ticket = self.ticket.load(std::memory_order_acquire);
-    while (run_number(ticket) == seen && std::chrono::steady_clock::now() < spin_until) {
-      for (int i = 0; i < 8; ++i) pause();
+    for (unsigned polls = 1; run_number(ticket) == seen; ++polls) {
+      if (polls % 64 == 0 && std::chrono::steady_clock::now() >= spin_until) break;
+      pause();
       ticket = self.ticket.load(std::memory_order_acquire);
     }
     while (run_number(ticket) == seen) {
