@@ -20,9 +20,9 @@ namespace protean {
 namespace {
 
 // Automatic epochs: about 120,000 optimizer steps. With 60,000, 1-D curves with sharp kinks were
-// sometimes left under-fitted, and the noiseless 2-D sine2d of docs/sklearn-comparison.md ended
-// at a test RMSE of 0.0064 to 0.0081 over three seeds; 120,000 took it to 0.0042 to 0.0057, at
-// the time that 60,000 steps took before the libxsmm kernels. At least 10 passes, and at most
+// sometimes left under-fitted. The noiseless 2-D sine2d of docs/sklearn-comparison.md ended at
+// a test RMSE of 0.0064 to 0.0081 over three seeds, and 120,000 took it to 0.0042 to 0.0057.
+// With the libxsmm kernels 120,000 steps take the time that 60,000 took before. At least 10 passes, and at most
 // 5 million sample visits so that large data stays within minutes.
 int automatic_epochs(Index train_rows, Index batch_size) {
   const double batches = std::ceil(static_cast<double>(train_rows) / static_cast<double>(batch_size));

@@ -171,7 +171,7 @@ void input_gradient_single_output(ConstMatrixView dz, ConstMatrixView w, MatrixV
   }
 }
 
-// How a product is cut into parts for threads: C's rows or its columns in blocks. The cut
+// The cut of a product into parts for threads: C's rows or its columns in blocks. The cut
 // depends on the shape alone, so every thread count computes each element of C with the same
 // kernel call, and the results are bitwise equal.
 struct Partition {
@@ -188,7 +188,7 @@ constexpr double kFlopsPerSmallPart = 4e6;
 // 224-231 in 8.
 constexpr double kFlopsPerLargePart = 1e9;
 constexpr int kMaxParts = 8;
-// Fewest rows or columns in a part; narrower blocks slow the kernels down.
+// Minimum rows or columns in a part; narrower blocks slow the kernels down.
 constexpr Index kMinPartExtent = 32;
 
 Partition partition(Index m, Index n, Index k, bool small) {
@@ -256,9 +256,9 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  // c = alpha · op(a) · op(b) + beta · c in parts (see Partition). When the product is cut into
-  // more than one part, calls finish_part(c_part, first column of c_part) after each part's
-  // product and returns true; otherwise leaves finish_part uncalled and returns false.
+  // c = alpha · op(a) · op(b) + beta · c in parts (see Partition). With more than one part it
+  // calls finish_part(c_part, first column of c_part) after each part's product and returns
+  // true. With one part it returns false without calling finish_part.
   template <typename FinishPart>
   bool product(Transpose trans_a, Transpose trans_b, float alpha, ConstMatrixView a, ConstMatrixView b, float beta,
                MatrixView c, FinishPart&& finish_part) {

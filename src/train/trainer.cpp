@@ -254,7 +254,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
       }
       optimizer.step(parameters);
       // A NaN or infinite gradient always reaches the weights through the update, so one check
-      // of the weights after the step catches both; the gradients, still in place, then tell
+      // of the weights after the step catches both. The gradients, still in place, then tell
       // which it was. The weights are put back below, so the step taken does no harm.
       if (options.check_finite) {
         if (const auto bad = first_non_finite(parameters, /*gradients=*/false)) {
