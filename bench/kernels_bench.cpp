@@ -8,6 +8,7 @@
 #include <libxsmm.h>
 
 #include <cstdint>
+#include <tuple>
 
 #include "protean/kernels/backend.hpp"
 #include "protean/layers/layer.hpp"
@@ -85,14 +86,27 @@ void adam_step(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(weights + 129), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Row-major C[M×N] = op(A)·B with hot caches. Arguments: M, N, K, and 1 when A is transposed.
+// Operands of row-major C[M×N] = op(A)·B, from the arguments M, N, K, and 1 when A is transposed.
+struct Product {
+  Index m, n, k;
+  bool trans_a;
+  Matrix a, b, c;
+
+  explicit Product(const benchmark::State& state)
+      : m(state.range(0)), n(state.range(1)), k(state.range(2)), trans_a(state.range(3) != 0) {
+    protean::Rng rng(10);
+    a = trans_a ? random_matrix(k, m, rng) : random_matrix(m, k, rng);
+    b = random_matrix(k, n, rng);
+    c = Matrix::zeros(m, n);
+  }
+};
+
+// The product through OpenBLAS on one thread, with hot caches.
 void gemm_openblas(benchmark::State& state) {
-  const Index m = state.range(0), n = state.range(1), k = state.range(2);
-  const bool trans_a = state.range(3) != 0;
-  protean::Rng rng(10);
-  const Matrix a = trans_a ? random_matrix(k, m, rng) : random_matrix(m, k, rng);
-  const Matrix b = random_matrix(k, n, rng);
-  Matrix c = Matrix::zeros(m, n);
+  Product p(state);
+  const auto [m, n, k, trans_a] = std::tuple(p.m, p.n, p.k, p.trans_a);
+  const Matrix &a = p.a, &b = p.b;
+  Matrix& c = p.c;
   openblas_set_num_threads(1);
   for (auto _ : state) {
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans, static_cast<blasint>(m),
@@ -105,12 +119,10 @@ void gemm_openblas(benchmark::State& state) {
 
 // The same product through a libxsmm kernel, called column-major as Cᵀ = Bᵀ·op(A)ᵀ.
 void gemm_libxsmm(benchmark::State& state) {
-  const Index m = state.range(0), n = state.range(1), k = state.range(2);
-  const bool trans_a = state.range(3) != 0;
-  protean::Rng rng(10);
-  const Matrix a = trans_a ? random_matrix(k, m, rng) : random_matrix(m, k, rng);
-  const Matrix b = random_matrix(k, n, rng);
-  Matrix c = Matrix::zeros(m, n);
+  Product p(state);
+  const auto [m, n, k, trans_a] = std::tuple(p.m, p.n, p.k, p.trans_a);
+  const Matrix &a = p.a, &b = p.b;
+  Matrix& c = p.c;
   const libxsmm_blasint ldb = static_cast<libxsmm_blasint>(n), lda = static_cast<libxsmm_blasint>(a.cols());
   const libxsmm_blasint ldc = static_cast<libxsmm_blasint>(n);
   const float alpha = 1.0f, beta = 0.0f;

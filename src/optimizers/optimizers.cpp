@@ -4,6 +4,11 @@
 #include <cmath>
 
 #if defined(__AVX512F__)
+// GCC 12 reports the deliberately undefined vector inside _mm512_sqrt_ps and _mm512_rcp14_ps as
+// "may be used uninitialized" once they are inlined here.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #endif
 
