@@ -139,8 +139,7 @@ bool search_applies(const FitOptions& options, const Dataset& data) {
   if (options.search == SearchMode::off || options.resume != nullptr) return false;
   if (!options.optimizer.empty() || options.weight_decay) return false;
   if (options.search == SearchMode::on) return true;
-  return options.learning_rate == 0.0f && options.epochs == 0 && options.checkpoint_every == 0 &&
-         data.rows() >= kSearchMinRows && data.rows() <= kSearchMaxRows;
+  return search_skipped_because(options, data.rows()).empty();
 }
 
 // Iterations of a bare L-BFGS fit. It usually stops earlier, when float32 gradients no longer
@@ -258,7 +257,7 @@ std::string search_skipped_because(const FitOptions& options, Index rows) {
   if (!options.optimizer.empty() || options.weight_decay) return {};
   if (options.learning_rate != 0.0f) return "--lr was given";
   if (options.epochs != 0) return "--epochs was given";
-  if (options.checkpoint_every != 0) return "checkpoints were asked for";
+  if (options.checkpoint_every != 0) return "checkpoints were requested";
   if (rows < kSearchMinRows) return fmt::format("the data has fewer than {} rows", kSearchMinRows);
   if (rows > kSearchMaxRows) return fmt::format("the data has more than {} rows", kSearchMaxRows);
   return {};

@@ -13,7 +13,7 @@
 #include "kernels/worker_pool.hpp"
 #include "protean/kernels/backend.hpp"
 
-// Exported by OpenBLAS's pthreads build (it stops the thread pool before a fork). Not in cblas.h.
+// Stops OpenBLAS's thread pool. The pthreads build exports it (nm -D lists it), cblas.h does not declare it.
 extern "C" int blas_thread_shutdown_(void) __attribute__((weak));
 
 namespace protean {
@@ -226,10 +226,10 @@ class CpuBackend final : public Backend {
  public:
   // OpenBLAS runs on one thread always: the backend splits products over its own workers, so
   // the two never compete for cores. OpenBLAS's pthreads build starts its own pool when it
-  // loads, and those idle threads spin for about 2^28 cycles before they sleep: a 0.15 s
-  // two-thread surface run measured 1.24 M samples/s with them and 1.70 M without. So the pool
-  // is shut down here; OpenBLAS starts it again by itself if a caller later asks it for threads.
-  // Other builds (serial, OpenMP) lack the function, hence the weak reference.
+  // loads, and perf showed its idle threads spinning for about 90 ms before they slept. A 0.15 s
+  // two-thread surface run measured 1.24 M samples/s with them and 1.70 M without, so the pool
+  // is shut down here. OpenBLAS starts it again if a caller later asks it for threads. Other
+  // builds (serial, OpenMP) lack the function, which is why the reference is weak.
   CpuBackend() {
     openblas_set_num_threads(1);
     if (blas_thread_shutdown_ != nullptr) blas_thread_shutdown_();
@@ -280,9 +280,9 @@ class CpuBackend final : public Backend {
     }
     const bool small = detail::fits_small_gemm(trans_a, trans_b, m, n, k, alpha, beta);
     if (small && trans_b == Transpose::yes) {
-      // Grows to the largest transposed operand once, then is reused.
-      // Rows padded by 16 floats: with rows of a multiple of 1 KiB, the 16 stores of a register
-      // tile all fell in the same cache sets: 256×128 took 4.9 µs to transpose, padded 2.0 µs.
+      // Grows to the largest transposed operand once, then is reused. Its rows are padded by 16
+      // floats, because with rows of a multiple of 1 KiB the 16 stores of a register tile fell in
+      // the same cache sets. A 256×128 transpose took 4.9 µs unpadded and 2.0 µs padded.
       const Index stride = n + 16;
       thread_local std::vector<float> transposed;
       if (transposed.size() < static_cast<std::size_t>(k * stride)) transposed.resize(static_cast<std::size_t>(k * stride));

@@ -64,9 +64,9 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
   if (threads <= 1 || parts <= 1) return run_here();
   std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
   if (!lock.owns_lock()) return run_here();
-  const int wanted = std::min(threads, parts) - 1;
+  const int requested = std::min(threads, parts) - 1;
   try {
-    while (static_cast<int>(workers_.size()) < wanted) {
+    while (static_cast<int>(workers_.size()) < requested) {
       auto worker = std::make_unique<Worker>();
       Worker& self = *worker;
       worker->thread = std::thread([this, &self] { worker_loop(self); });
@@ -75,7 +75,7 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
   } catch (const std::exception&) {
     // No more threads to be had: the workers that exist share the parts.
   }
-  const int helpers = std::min(wanted, static_cast<int>(workers_.size()));
+  const int helpers = std::min(requested, static_cast<int>(workers_.size()));
 
   call_ = call;
   context_ = context;

@@ -44,9 +44,9 @@ class WorkerPool {
   static constexpr std::chrono::microseconds kSpin{200};
 
   // One per worker thread. The caller asks a worker to join run number g by storing g in
-  // `ticket`. The worker joins by setting kTaken on it, and the caller, once it has run out of
-  // parts, withdraws a ticket that no worker took by setting kWithdrawn, so it never waits on a thread
-  // that is still asleep or not scheduled.
+  // `ticket`, and the worker joins by setting kTaken on it. Once the caller has run out of parts,
+  // it withdraws a ticket that no worker took by setting kWithdrawn. So it never waits on a
+  // thread that is still asleep or not scheduled.
   static constexpr std::uint64_t kTaken = std::uint64_t{1} << 62;
   static constexpr std::uint64_t kWithdrawn = std::uint64_t{1} << 63;
   struct Worker {
