@@ -45,8 +45,8 @@ class WorkerPool {
 
   // One per worker thread. The caller asks a worker to join run number g by storing g in
   // `ticket`, and the worker joins by setting kTaken on it. Once the caller has run out of parts,
-  // it withdraws a ticket that no worker took by setting kWithdrawn. So it never waits on a
-  // thread that is still asleep or not scheduled.
+  // it withdraws a ticket that no worker took by setting kWithdrawn. So it waits only for
+  // workers that took their ticket, not for one that is still asleep.
   static constexpr std::uint64_t kTaken = std::uint64_t{1} << 62;
   static constexpr std::uint64_t kWithdrawn = std::uint64_t{1} << 63;
   struct Worker {
