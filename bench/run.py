@@ -323,7 +323,7 @@ def main():
         "",
         f"Single-sample predict on the curve network: {predict_line}.",
         "",
-        "Batch prediction (`protean_bench predict_batch`: 16384 rows in blocks of 1024, median of 9 passes; "
+        "Batch prediction (`protean_bench predict_batch`: 16384 rows in blocks of 1024, median of 31 passes; "
         "GFLOP/s counts 2·weights per row):",
         "",
         format_predict_batch(predict_batch, ceilings),

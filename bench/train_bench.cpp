@@ -241,7 +241,7 @@ int run_predict(int threads) {
 }
 
 // Forward-pass throughput of a task's network (random weights) on 16384 random rows, predicted
-// in blocks of 1024 rows as Network::predict does: the median of 9 passes over all rows.
+// in blocks of 1024 rows as Network::predict does: the median of 31 passes over all rows.
 // GFLOP/s counts 2·weights per row.
 int run_predict_batch(const TaskSpec& spec, int threads) {
   protean::cpu_backend().set_threads(threads);
@@ -256,7 +256,7 @@ int run_predict_batch(const TaskSpec& spec, int threads) {
   network.predict(x, 1024);  // warm-up: buffers and OpenBLAS threads
   std::vector<double> rates;
   double checksum = 0.0;
-  for (int round = 0; round < 9; ++round) {
+  for (int round = 0; round < 31; ++round) {
     const auto start = std::chrono::steady_clock::now();
     const Matrix y = network.predict(x, 1024);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

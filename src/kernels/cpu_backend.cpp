@@ -67,6 +67,67 @@ void bias_activation(Activation activation, ConstMatrixView b, MatrixView y) {
   });
 }
 
+// Layers with at most this many inputs (the first layer of curve and surface) skip the matrix
+// product in the forward pass: y = act(x·w + b) is a few scaled rows of w added per row of y.
+constexpr Index kMaxFewInputs = 4;
+// Rows of y per pass: the block is written and then read back by the activation while it is
+// still in the L1 cache.
+constexpr Index kFewInputsRows = 16;
+
+void bias_activation(Activation activation, ConstMatrixView b, MatrixView y);
+
+// y = act(x·w + b) for rows of x with kInputs columns, each output summed in a register and
+// written once. Without kAddBias it writes x·w alone.
+template <int kInputs, typename Act, bool kAddBias>
+void few_inputs_rows(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView y) {
+  const Index width = y.cols();
+  const float* bias = b.data();
+  const float* weights[kInputs];
+  for (int i = 0; i < kInputs; ++i) weights[i] = w.row(i);
+  for (Index r = 0; r < y.rows(); ++r) {
+    const float* in = x.row(r);
+    float* out = y.row(r);
+    float scale[kInputs];
+    for (int i = 0; i < kInputs; ++i) scale[i] = in[i];
+#pragma omp simd
+    for (Index c = 0; c < width; ++c) {
+      float sum = kAddBias ? bias[c] : 0.0f;
+      for (int i = 0; i < kInputs; ++i) sum += scale[i] * weights[i][c];
+      out[c] = Act::value(sum);
+    }
+  }
+}
+
+template <typename Act, bool kAddBias>
+void few_inputs_rows(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView y) {
+  switch (x.cols()) {
+    case 1: return few_inputs_rows<1, Act, kAddBias>(x, w, b, y);
+    case 2: return few_inputs_rows<2, Act, kAddBias>(x, w, b, y);
+    case 3: return few_inputs_rows<3, Act, kAddBias>(x, w, b, y);
+    default: return few_inputs_rows<4, Act, kAddBias>(x, w, b, y);
+  }
+}
+
+// y = act(x·w + b) for x with at most kMaxFewInputs columns, in one pass over y.
+// protean_kernels_bench (1 thread, medians of 3) timed dense_forward at N=64 I=1 O=64 at 232 ns
+// and at N=256 I=2 O=128 at 2.06 µs through libxsmm and a separate bias and activation pass;
+// the benchmarks page has the times of this loop.
+void few_inputs_forward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView y) {
+  assert(x.cols() >= 1 && x.cols() <= kMaxFewInputs);
+  if (activation == Activation::sigmoid || activation == Activation::tanh || activation == Activation::softplus) {
+    // These go through Eigen's vectorized exp and tanh in bias_activation, 16 rows at a time
+    // so that the rows are still in the L1 cache.
+    for (Index first = 0; first < y.rows(); first += kFewInputsRows) {
+      const Index rows = std::min(kFewInputsRows, y.rows() - first);
+      const MatrixView block = y.middle_rows(first, rows);
+      few_inputs_rows<act::Identity, false>(x.middle_rows(first, rows), w, b, block);
+      bias_activation(activation, b, block);
+    }
+    return;
+  }
+  with_activation(activation, [&](auto act) { few_inputs_rows<decltype(act), true>(x, w, b, y); });
+}
+
 // Column sums of a block of 64 columns over many rows, in four vector registers. The loops
 // below used to sum straight into the output row, which sent every row's partial sums through
 // memory and took 10% of a curve step. Rows are added in order, so the sums do not depend on
@@ -244,6 +305,15 @@ class CpuBackend final : public Backend {
 
   void dense_forward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
                      MatrixView y) override {
+    if (x.cols() >= 1 && x.cols() <= kMaxFewInputs) {
+      // About 1 ns per 16 outputs: blocks of 32768 outputs are worth a hand-over to a thread.
+      const Index rows_per_part = std::max<Index>(kFewInputsRows, 32768 / std::max<Index>(y.cols(), 1));
+      detail::run_in_blocks(threads(), y.rows(), rows_per_part, [&](Index begin, Index end) {
+        few_inputs_forward(activation, ConstMatrixView(x).middle_rows(begin, end - begin), w, b,
+                           y.middle_rows(begin, end - begin));
+      });
+      return;
+    }
     // Each part of the product adds the bias and applies the activation to its own block while
     // the block is in cache, which also spares the threads a second hand-over.
     const auto finish_part = [&](MatrixView y_part, Index first_column) {
@@ -280,13 +350,7 @@ class CpuBackend final : public Backend {
     }
     const bool small = detail::fits_small_gemm(trans_a, trans_b, m, n, k, alpha, beta);
     if (small && trans_b == Transpose::yes) {
-      // Grows to the largest transposed operand once, then is reused. Its rows are padded by 16
-      // floats, because with rows of a multiple of 1 KiB the 16 stores of a register tile fell in
-      // the same cache sets. A 256×128 transpose took 4.9 µs unpadded and 2.0 µs padded.
-      const Index stride = n + 16;
-      thread_local std::vector<float> transposed;
-      if (transposed.size() < static_cast<std::size_t>(k * stride)) transposed.resize(static_cast<std::size_t>(k * stride));
-      const MatrixView b_transposed(transposed.data(), k, n, stride);
+      const MatrixView b_transposed = transposed_buffer(k, n);
       // b's rows become b_transposed's columns, in blocks of 16 rows (the register tile).
       const Index rows_per_tile_block = std::max<Index>(16, rows_per_block(k) / 16 * 16);
       detail::run_in_blocks(threads(), (n + 15) / 16, rows_per_tile_block / 16, [&](Index begin, Index end) {
@@ -299,6 +363,15 @@ class CpuBackend final : public Backend {
       trans_b = Transpose::no;
     }
     const Partition split = partition(m, n, k, small);
+    constexpr bool kFinishes = !std::is_null_pointer_v<std::decay_t<FinishPart>>;
+    // A libxsmm product with a finishing pass over c (bias and activation) runs in chunks of
+    // rows. libxsmm writes c straight from its registers, so the pass that follows then reads c
+    // from the L1 cache instead of the L2 (batch prediction on the curve network: see the
+    // benchmarks page).
+    constexpr Index kChunkElements = 4096;
+    constexpr Index kMinChunkRows = 32;
+    const bool finish_in_chunks = kFinishes && small && trans_a == Transpose::no &&
+                                  m * n > 2 * std::max(kChunkElements, kMinChunkRows * n);
     detail::worker_pool().run(threads(), split.parts, [&](int part) {
       const Index begin = part * split.block;
       const Index count = std::min(split.block, (split.by_rows ? m : n) - begin);
@@ -314,21 +387,83 @@ class CpuBackend final : public Backend {
         b_part = trans_b == Transpose::yes ? ConstMatrixView(b.row(begin), count, k, b.stride())
                                            : ConstMatrixView(b.data() + begin, k, count, b.stride());
       }
+      const Index first_column = split.by_rows ? 0 : begin;
+      if constexpr (kFinishes) {
+        if (finish_in_chunks) {
+          // Rows of c in chunks of about 16 KiB, each finished while it is still in the L1
+          // cache. Each element of c is still computed by one kernel call over all k terms.
+          const Index chunk = std::max<Index>(kMinChunkRows, kChunkElements / c_part.cols());
+          for (Index row = 0; row < c_part.rows(); row += chunk) {
+            const Index rows = std::min(chunk, c_part.rows() - row);
+            const ConstMatrixView a_rows = a_part.middle_rows(row, rows);
+            const MatrixView c_rows = c_part.middle_rows(row, rows);
+            if (!detail::small_gemm(trans_a, a_rows, b_part, beta, c_rows)) {
+              blas_gemm(trans_a, trans_b, alpha, a_rows, b_part, beta, c_rows);
+            }
+            finish_part(c_rows, first_column);
+          }
+          return;
+        }
+      }
       if (!small || !detail::small_gemm(trans_a, a_part, b_part, beta, c_part)) {
         blas_gemm(trans_a, trans_b, alpha, a_part, b_part, beta, c_part);
       }
-      if constexpr (!std::is_null_pointer_v<std::decay_t<FinishPart>>) {
-        if (split.parts > 1) finish_part(c_part, split.by_rows ? 0 : begin);
+      if constexpr (kFinishes) {
+        if (split.parts > 1) finish_part(c_part, first_column);
       }
     });
-    return split.parts > 1 && !std::is_null_pointer_v<std::decay_t<FinishPart>>;
+    return kFinishes && (finish_in_chunks || split.parts > 1);
   }
 
  public:
 
   void dense_backward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView y,
                       MatrixView dy, MatrixView dw, MatrixView db, MatrixView dx) override {
-    // Blocks of whole kSumBlock columns, so each column is summed the same way however it is cut.
+    if (dy.cols() == 1) return single_output_backward(activation, x, w, y, dy, dw, db, dx);
+    const Index batch = x.rows(), inputs = x.cols(), outputs = dy.cols();
+    const bool need_dx = dx.rows() > 0;
+    if (!detail::fits_small_gemm(Transpose::yes, Transpose::no, inputs, outputs, batch, 1.0f, 0.0f)) {
+      // Large layers: each pass in its own parts, the products on OpenBLAS.
+      activation_backward_in_parts(activation, y, dy, db);
+      gemm(Transpose::yes, Transpose::no, 1.0f, x, dy, 0.0f, dw);
+      if (need_dx) gemm(Transpose::no, Transpose::yes, 1.0f, dy, w, 0.0f, dx);
+      return;
+    }
+    // Small layers: one hand-over to the threads for all that a block of output columns needs
+    // alone. A part takes dz = dy ⊙ act'(y) and db for its columns, then dw's same columns
+    // (xᵀ·dz), and copies the same columns of w, transposed, for dx = dz·wᵀ, which needs every
+    // column and so comes after. A surface step went from about 17 hand-overs to 11.
+    const bool transpose_w = need_dx && detail::fits_small_gemm(Transpose::no, Transpose::yes, batch, inputs,
+                                                                outputs, 1.0f, 0.0f);
+    const MatrixView w_transposed = transpose_w ? transposed_buffer(outputs, inputs) : MatrixView();
+    const Partition split = column_partition(inputs, outputs, batch);
+    detail::worker_pool().run(threads(), split.parts, [&](int part) {
+      const Index first = part * split.block;
+      const Index width = std::min(split.block, outputs - first);
+      const MatrixView dz(dy.data() + first, batch, width, dy.stride());
+      activation_and_bias_backward(activation, ConstMatrixView(y.data() + first, batch, width, y.stride()), dz,
+                                   MatrixView(db.data() + first, 1, width, db.stride()));
+      const MatrixView dw_part(dw.data() + first, inputs, width, dw.stride());
+      if (!detail::small_gemm(Transpose::yes, x, dz, 0.0f, dw_part)) {
+        blas_gemm(Transpose::yes, Transpose::no, 1.0f, x, dz, 0.0f, dw_part);
+      }
+      if (transpose_w) {
+        detail::transpose_into(ConstMatrixView(w.data() + first, inputs, width, w.stride()),
+                               w_transposed.middle_rows(first, width));
+      }
+    });
+    if (!need_dx) return;
+    if (transpose_w) {
+      product(Transpose::no, Transpose::no, 1.0f, dy, w_transposed, 0.0f, dx, nullptr);
+    } else {
+      gemm(Transpose::no, Transpose::yes, 1.0f, dy, w, 0.0f, dx);
+    }
+  }
+
+ private:
+  // dz = dy ⊙ act'(y) and db in blocks of whole kSumBlock columns, so that each column is
+  // summed the same way however the columns are cut.
+  void activation_backward_in_parts(Activation activation, ConstMatrixView y, MatrixView dy, MatrixView db) {
     const Index column_blocks = (y.cols() + kSumBlock - 1) / kSumBlock;
     const Index grain = std::max<Index>(1, kElementsPerBlock / std::max<Index>(1, y.rows() * kSumBlock));
     detail::run_in_blocks(threads(), column_blocks, grain, [&](Index begin, Index end) {
@@ -338,28 +473,65 @@ class CpuBackend final : public Backend {
                                    MatrixView(dy.data() + first, dy.rows(), width, dy.stride()),
                                    MatrixView(db.data() + first, 1, width, db.stride()));
     });
-    if (dy.cols() == 1) {
-      // dw in blocks of whole kSumBlock inputs, dx in blocks of rows.
-      const Index input_blocks = (x.cols() + kSumBlock - 1) / kSumBlock;
-      const Index grain = std::max<Index>(1, kElementsPerBlock / std::max<Index>(1, x.rows() * kSumBlock));
-      detail::run_in_blocks(threads(), input_blocks, grain, [&](Index begin, Index end) {
-        const Index first = begin * kSumBlock;
-        const Index width = std::min(x.cols(), end * kSumBlock) - first;
-        weight_gradient_single_output(ConstMatrixView(x.data() + first, x.rows(), width, x.stride()), dy,
-                                      dw.middle_rows(first, width));
-      });
-      if (dx.rows() > 0) {
-        detail::run_in_blocks(threads(), dx.rows(), rows_per_block(dx.cols()), [&](Index begin, Index end) {
-          input_gradient_single_output(ConstMatrixView(dy).middle_rows(begin, end - begin), w,
-                                       dx.middle_rows(begin, end - begin));
-        });
-      }
-      return;
-    }
-    gemm(Transpose::yes, Transpose::no, 1.0f, x, dy, 0.0f, dw);
-    if (dx.rows() > 0) gemm(Transpose::no, Transpose::yes, 1.0f, dy, w, 0.0f, dx);
   }
 
+  // The backward pass of a layer with one output. dz is a single column, so its pass is short
+  // and runs on the calling thread; dw (in blocks of kSumBlock inputs) and dx (in blocks of
+  // rows) then share one hand-over to the threads.
+  void single_output_backward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView y,
+                              MatrixView dy, MatrixView dw, MatrixView db, MatrixView dx) {
+    activation_and_bias_backward(activation, y, dy, db);
+    const Index input_blocks = (x.cols() + kSumBlock - 1) / kSumBlock;
+    const Index input_grain = std::max<Index>(1, kElementsPerBlock / std::max<Index>(1, x.rows() * kSumBlock));
+    const Index dw_parts = std::clamp<Index>(input_blocks / input_grain, 1, detail::kMaxBlocks);
+    const Index blocks_per_dw_part = (input_blocks + dw_parts - 1) / dw_parts;
+    const Index dx_parts =
+        dx.rows() > 0 ? std::clamp<Index>(dx.rows() / rows_per_block(dx.cols()), 1, detail::kMaxBlocks) : 0;
+    const Index rows_per_dx_part = dx_parts > 0 ? (dx.rows() + dx_parts - 1) / dx_parts : 0;
+    detail::worker_pool().run(threads(), static_cast<int>(dw_parts + dx_parts), [&](int part) {
+      if (part < dw_parts) {
+        const Index first = part * blocks_per_dw_part * kSumBlock;
+        const Index width = std::min(x.cols(), first + blocks_per_dw_part * kSumBlock) - first;
+        if (width > 0) {
+          weight_gradient_single_output(ConstMatrixView(x.data() + first, x.rows(), width, x.stride()), dy,
+                                        dw.middle_rows(first, width));
+        }
+        return;
+      }
+      const Index begin = (part - dw_parts) * rows_per_dx_part;
+      const Index count = std::min(dx.rows(), begin + rows_per_dx_part) - begin;
+      if (count > 0) {
+        input_gradient_single_output(ConstMatrixView(dy).middle_rows(begin, count), w, dx.middle_rows(begin, count));
+      }
+    });
+  }
+
+  // The cut of a small layer's backward pass into blocks of output columns: whole kSumBlock
+  // blocks, as many parts as partition() would give dw's product, never more than the blocks.
+  static Partition column_partition(Index inputs, Index outputs, Index batch) {
+    const Index column_blocks = (outputs + kSumBlock - 1) / kSumBlock;
+    const double flops = 2.0 * static_cast<double>(inputs) * static_cast<double>(outputs) * static_cast<double>(batch);
+    Index parts = 1;
+    while (parts * 2 <= kMaxParts && (parts * 2) * kFlopsPerSmallPart <= flops && parts * 2 <= column_blocks) parts *= 2;
+    Partition split;
+    split.by_rows = false;
+    split.block = (column_blocks + parts - 1) / parts * kSumBlock;
+    split.parts = static_cast<int>((outputs + split.block - 1) / split.block);
+    return split;
+  }
+
+  // A rows×cols matrix in the calling thread's scratch memory for a transposed operand, grown
+  // to the largest one asked for and then reused. Its rows are padded by 16 floats: with rows
+  // of a multiple of 1 KiB the 16 stores of a register tile fell in the same cache sets, and a
+  // 256×128 transpose took 4.9 µs unpadded against 2.0 µs padded.
+  static MatrixView transposed_buffer(Index rows, Index cols) {
+    const Index stride = cols + 16;
+    thread_local std::vector<float> buffer;
+    if (buffer.size() < static_cast<std::size_t>(rows * stride)) buffer.resize(static_cast<std::size_t>(rows * stride));
+    return MatrixView(buffer.data(), rows, cols, stride);
+  }
+
+ public:
   // Atomic because fits running side by side (the recipe search) each set their count.
   void set_threads(int threads) override { threads_.store(std::max(1, threads), std::memory_order_relaxed); }
   int threads() const override { return threads_.load(std::memory_order_relaxed); }

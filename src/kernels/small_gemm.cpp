@@ -5,6 +5,12 @@
 #include <cassert>
 
 #if defined(__AVX512F__)
+// GCC 12 flags the deliberately undefined vector inside the unpack intrinsics as uninitialized
+// once they are inlined into the transpose below.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #endif
 

@@ -254,9 +254,11 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
       }
       optimizer.step(parameters);
       // A NaN or infinite gradient always reaches the weights through the update, so one check
-      // of the weights after the step catches both. The gradients, still in place, then tell
-      // which it was. The weights are put back below, so the step taken does no harm.
-      if (options.check_finite) {
+      // of the weights after the step catches both. Adam checks what it writes on the way, which
+      // spares a pass over every weight; otherwise the weights are read here. The gradients,
+      // still in place, then tell which it was. The weights are put back below, so the step
+      // taken does no harm.
+      if (options.check_finite && !optimizer.last_step_finite().value_or(false)) {
         if (const auto bad = first_non_finite(parameters, /*gradients=*/false)) {
           const auto bad_gradient = first_non_finite(parameters, /*gradients=*/true);
           result.divergence = bad_gradient ? Divergence{epoch + 1, b + 1, "gradient of " + parameters[*bad_gradient].name}

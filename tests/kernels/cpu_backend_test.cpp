@@ -60,6 +60,10 @@ const std::vector<Shape>& shapes() {
       {1, 1, 1},    {1, 1, 64},   {1, 64, 1},    {64, 1, 64},  {64, 64, 64},  {64, 64, 1},
       {3, 5, 7},    {17, 33, 9},  {31, 15, 63},  {65, 17, 129}, {256, 2, 128}, {256, 128, 1},
       {128, 200, 10}, {7, 300, 33}, {2, 1, 2},   {33, 64, 65},
+      // Up to 4 inputs take the one-pass forward (2000×4×64 in several parts); 5 do not.
+      {300, 3, 70},   {40, 4, 129}, {2000, 4, 64}, {19, 5, 40},
+      // Backward in column blocks with a partial last one; a forward finished in row chunks.
+      {256, 128, 200}, {1024, 64, 64},
   };
   return list;
 }
@@ -137,7 +141,9 @@ TEST(CpuBackend, DenseBackwardMatchesReference) {
           EXPECT_LE(relative_difference(dy_cpu.view, dy_reference), kTolerance) << "dz";
           EXPECT_LE(relative_difference(dw_cpu.view, dw_reference.view), kTolerance) << "dw";
           EXPECT_LE(relative_difference(db_cpu.view, db_reference.view), kTolerance) << "db";
-          if (need_dx) EXPECT_LE(relative_difference(dx_cpu.view, dx_reference.view), kTolerance) << "dx";
+          if (need_dx) {
+            EXPECT_LE(relative_difference(dx_cpu.view, dx_reference.view), kTolerance) << "dx";
+          }
         }
       }
     }
@@ -214,7 +220,9 @@ namespace {
 TEST(CpuBackend, ThreadCountDoesNotChangeAnyBit) {
   const int saved_threads = cpu_backend().threads();
   const std::vector<Shape> split_shapes = {{64, 64, 64},    {256, 128, 128}, {128, 784, 256},
-                                           {37, 300, 1000}, {1000, 200, 9},  {512, 1024, 2048}};
+                                           {37, 300, 1000}, {1000, 200, 9},  {512, 1024, 2048},
+                                           {2000, 4, 64},   {256, 128, 200}, {1024, 64, 64},
+                                           {4096, 128, 1}};
   for (const Shape& s : split_shapes) {
     SCOPED_TRACE(describe(s, 0, Activation::relu));
     Rng rng(21);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "protean/optimizers/adam.hpp"
 #include "protean/optimizers/sgd.hpp"
@@ -43,6 +44,38 @@ TEST(Adam, FirstStepsMatchFormula) {
     EXPECT_NEAR(p.value(0, 0), theta, 1e-6) << "step " << t;
   }
   EXPECT_EQ(adam.steps(), 3);
+}
+
+// Adam notes a NaN or infinity as it writes the weights, in the vector loop and in its tail.
+// Sizes 37 and 5000 cover a partial vector, several chunks and several pieces.
+TEST(Adam, ReportsWhetherItsStepWroteOnlyFiniteValues) {
+  const float bad_values[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity()};
+  for (const Index size : {Index{37}, Index{5000}}) {
+    for (const Index where : {Index{0}, Index{17}, size - 1}) {
+      for (const float bad : bad_values) {
+        Matrix value = Matrix::filled(1, size, 0.5f);
+        Matrix grad = Matrix::filled(1, size, 0.25f);
+        const std::vector<Parameter> list = {{"w", value.view(), grad.view()}};
+        Adam adam(0.01f);
+        EXPECT_FALSE(adam.last_step_finite().has_value());
+        adam.step(list);
+        EXPECT_EQ(adam.last_step_finite(), std::optional<bool>(true));
+        grad(0, where) = bad;
+        adam.step(list);
+        EXPECT_EQ(adam.last_step_finite(), std::optional<bool>(false)) << size << " " << where << " " << bad;
+        EXPECT_FALSE(std::isfinite(value(0, where)));
+        // The moments now hold the NaN too; start them again from a clean optimizer's.
+        grad.fill(0.25f);
+        value.fill(0.5f);
+        Adam clean(0.01f);
+        clean.step(list);
+        adam.set_state(clean.state());
+        adam.step(list);
+        EXPECT_EQ(adam.last_step_finite(), std::optional<bool>(true)) << "the flag is reset every step";
+      }
+    }
+  }
 }
 
 TEST(Adam, StateRoundTripContinuesIdentically) {

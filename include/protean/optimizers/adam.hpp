@@ -18,6 +18,7 @@ class Adam : public Optimizer {
       : Adam(learning_rate, beta1, beta2, epsilon, weight_decay, /*decoupled=*/false) {}
   std::string name() const override { return "adam"; }
   void step(const std::vector<Parameter>& parameters) override;
+  std::optional<bool> last_step_finite() const override;
   // First moments, then second moments (one matrix per parameter each), then the step count.
   std::vector<Matrix> state() const override;
   void set_state(std::vector<Matrix> state) override;
@@ -41,6 +42,8 @@ class Adam : public Optimizer {
     Index start, length;
   };
   std::vector<Piece> pieces_;
+  // One per piece of the last step: 1 when every value the piece wrote was finite.
+  std::vector<unsigned char> piece_finite_;
 };
 
 }  // namespace protean

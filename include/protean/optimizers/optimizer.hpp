@@ -24,6 +24,11 @@ class Optimizer {
   virtual std::string name() const = 0;
   virtual void step(const std::vector<Parameter>& parameters) = 0;
 
+  // Whether the last step() wrote only finite values into the parameters. An optimizer that
+  // notes this while it writes (Adam) saves the trainer a pass over every weight; the others
+  // return std::nullopt, and the caller checks the parameters itself.
+  virtual std::optional<bool> last_step_finite() const { return std::nullopt; }
+
   float learning_rate() const { return learning_rate_; }
   void set_learning_rate(float rate) { learning_rate_ = rate; }
 
