@@ -1,6 +1,11 @@
 // CPU backend: OpenBLAS sgemm for the matrix products, vectorized loops for the rest.
 #include <cblas.h>
 
+// GCC 12 flags the deliberately undefined vector inside the AVX-512 intrinsics that Eigen's
+// packet math uses (bias_activation) as maybe uninitialized once they are inlined.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>

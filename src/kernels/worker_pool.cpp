@@ -26,11 +26,16 @@ WorkerPool::~WorkerPool() {
   for (auto& worker : workers_) worker->thread.join();
 }
 
-void WorkerPool::work_on_parts() {
-  for (int part = next_part_.fetch_add(1); part < parts_; part = next_part_.fetch_add(1)) call_(context_, part);
+void WorkerPool::work_on_parts(int slot) {
+  // Slot s of n runs parts [parts·s/n, parts·(s+1)/n): the same parts every time an operation
+  // of the same shape comes round, so the data a thread wrote for a part in one step (Adam's
+  // moments, a block of activations) is in its own cache for that part in the next.
+  const auto first = static_cast<int>(static_cast<long long>(parts_) * slot / slots_);
+  const auto last = static_cast<int>(static_cast<long long>(parts_) * (slot + 1) / slots_);
+  for (int part = first; part < last; ++part) call_(context_, part);
 }
 
-void WorkerPool::worker_loop(Worker& self) {
+void WorkerPool::worker_loop(Worker& self, int slot) {
   std::uint64_t seen = 0;
   const auto run_number = [](std::uint64_t ticket) { return ticket & ~(kTaken | kWithdrawn); };
   for (;;) {
@@ -51,7 +56,7 @@ void WorkerPool::worker_loop(Worker& self) {
     // Fails when the caller already withdrew the ticket: the run is over, nothing to do.
     if ((ticket & kWithdrawn) == 0 &&
         self.ticket.compare_exchange_strong(ticket, ticket | kTaken, std::memory_order_acq_rel)) {
-      work_on_parts();
+      work_on_parts(slot);
       self.finished.store(seen, std::memory_order_release);
     }
   }
@@ -69,7 +74,8 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
     while (static_cast<int>(workers_.size()) < requested) {
       auto worker = std::make_unique<Worker>();
       Worker& self = *worker;
-      worker->thread = std::thread([this, &self] { worker_loop(self); });
+      const int slot = static_cast<int>(workers_.size()) + 1;
+      worker->thread = std::thread([this, &self, slot] { worker_loop(self, slot); });
       workers_.push_back(std::move(worker));
     }
   } catch (const std::exception&) {
@@ -80,18 +86,22 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
   call_ = call;
   context_ = context;
   parts_ = parts;
-  next_part_.store(0, std::memory_order_relaxed);
+  slots_ = helpers + 1;
   ++generation_;
   for (int w = 0; w < helpers; ++w) {
     workers_[w]->ticket.store(generation_, std::memory_order_release);
     workers_[w]->ticket.notify_one();
   }
-  work_on_parts();
+  work_on_parts(0);
 
   for (int w = 0; w < helpers; ++w) {
     Worker& worker = *workers_[w];
     std::uint64_t untaken = generation_;
-    if (worker.ticket.compare_exchange_strong(untaken, generation_ | kWithdrawn, std::memory_order_acq_rel)) continue;
+    if (worker.ticket.compare_exchange_strong(untaken, generation_ | kWithdrawn, std::memory_order_acq_rel)) {
+      // The worker has not woken up yet: its parts run here.
+      work_on_parts(w + 1);
+      continue;
+    }
     // The worker took its ticket and is on its last part. Should it have been descheduled,
     // yielding lets it finish on this core.
     for (int spins = 0; worker.finished.load(std::memory_order_acquire) != generation_; ++spins) {

@@ -2,7 +2,8 @@
 //
 // The CPU backend splits an operation into parts by its shape alone, never by the thread count,
 // and each part writes its own block of the output. Who runs a part therefore does not change any
-// bit of the result, and the pool is free to hand parts to whichever thread is ready.
+// bit of the result. The pool gives each thread the same contiguous range of parts every time,
+// so a thread finds the data of its parts in its own cache from the step before.
 //
 // A training step issues its operations a few microseconds apart, which is shorter than waking
 // a sleeping thread takes. Workers therefore spin for kSpin after each part before they sleep.
@@ -56,8 +57,8 @@ class WorkerPool {
   };
 
   void run_erased(int threads, int parts, Call call, void* context);
-  void work_on_parts();
-  void worker_loop(Worker& self);
+  void work_on_parts(int slot);
+  void worker_loop(Worker& self, int slot);
 
   std::mutex busy_;  // held by the call in flight
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -67,8 +68,8 @@ class WorkerPool {
   Call call_ = nullptr;
   void* context_ = nullptr;
   int parts_ = 0;
+  int slots_ = 1;  // threads sharing the run in flight: the caller and the workers asked to join
   std::uint64_t generation_ = 0;
-  std::atomic<int> next_part_{0};
 };
 
 // The pool the CPU backend, the optimizers and the trainer use.

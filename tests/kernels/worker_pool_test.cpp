@@ -1,0 +1,56 @@
+// WorkerPool: every part runs exactly once, whatever the thread and part counts, and a call made
+// from inside a running task runs on its own thread.
+#include "kernels/worker_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+namespace protean::detail {
+namespace {
+
+TEST(WorkerPool, RunsEveryPartExactlyOnce) {
+  for (const int threads : {1, 2, 3, 4}) {
+    for (const int parts : {0, 1, 2, 3, 7, 64}) {
+      // Repeated runs reuse the workers, and a worker that is still spinning joins at once.
+      for (int round = 0; round < 50; ++round) {
+        std::vector<std::atomic<int>> calls(static_cast<std::size_t>(parts));
+        worker_pool().run(threads, parts, [&](int part) { calls[static_cast<std::size_t>(part)].fetch_add(1); });
+        for (int part = 0; part < parts; ++part) {
+          ASSERT_EQ(calls[static_cast<std::size_t>(part)].load(), 1)
+              << "threads " << threads << ", parts " << parts << ", part " << part << ", round " << round;
+        }
+      }
+    }
+  }
+}
+
+TEST(WorkerPool, NestedCallRunsOnTheCallingThread) {
+  std::atomic<int> inner_calls{0};
+  std::atomic<bool> inner_left_its_thread{false};
+  worker_pool().run(2, 4, [&](int) {
+    const auto outer_thread = std::this_thread::get_id();
+    worker_pool().run(2, 3, [&](int) {
+      if (std::this_thread::get_id() != outer_thread) inner_left_its_thread = true;
+      inner_calls.fetch_add(1);
+    });
+  });
+  EXPECT_EQ(inner_calls.load(), 12);
+  EXPECT_FALSE(inner_left_its_thread.load());
+}
+
+TEST(WorkerPool, RunInBlocksCoversTheRangeOnce) {
+  for (const Index count : {Index{0}, Index{1}, Index{5}, Index{100}, Index{1001}}) {
+    for (const Index grain : {Index{1}, Index{7}, Index{1000}}) {
+      std::vector<std::atomic<int>> seen(static_cast<std::size_t>(count));
+      run_in_blocks(2, count, grain, [&](Index begin, Index end) {
+        for (Index i = begin; i < end; ++i) seen[static_cast<std::size_t>(i)].fetch_add(1);
+      });
+      for (Index i = 0; i < count; ++i) ASSERT_EQ(seen[static_cast<std::size_t>(i)].load(), 1) << count << " " << grain;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace protean::detail
