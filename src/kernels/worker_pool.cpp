@@ -26,13 +26,27 @@ WorkerPool::~WorkerPool() {
   for (auto& worker : workers_) worker->thread.join();
 }
 
+std::atomic<int>& WorkerPool::next_part(int slot) { return slot == 0 ? callers_next_part_ : workers_[slot - 1]->next_part; }
+
+int WorkerPool::first_part(int slot) const {
+  return static_cast<int>(static_cast<long long>(parts_) * slot / slots_);
+}
+
 void WorkerPool::work_on_parts(int slot) {
-  // Slot s of n runs parts [parts·s/n, parts·(s+1)/n): the same parts every time an operation
-  // of the same shape comes round, so the data a thread wrote for a part in one step (Adam's
-  // moments, a block of activations) is in its own cache for that part in the next.
-  const auto first = static_cast<int>(static_cast<long long>(parts_) * slot / slots_);
-  const auto last = static_cast<int>(static_cast<long long>(parts_) * (slot + 1) / slots_);
-  for (int part = first; part < last; ++part) call_(context_, part);
+  // Slot s of n owns parts [parts·s/n, parts·(s+1)/n) and runs them first: the same parts each
+  // time an operation of the same shape comes round, so the data a thread wrote for a part in
+  // one step (Adam's moments, a block of activations) is in its own cache in the next. Then it
+  // takes what the other slots have not started, so a thread that runs late or slow holds no
+  // one up.
+  for (int offset = 0; offset < slots_; ++offset) {
+    const int owner = (slot + offset) % slots_;
+    const int last = first_part(owner + 1);
+    std::atomic<int>& next = next_part(owner);
+    for (int part = next.fetch_add(1, std::memory_order_relaxed); part < last;
+         part = next.fetch_add(1, std::memory_order_relaxed)) {
+      call_(context_, part);
+    }
+  }
 }
 
 void WorkerPool::worker_loop(Worker& self, int slot) {
@@ -87,6 +101,7 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
   context_ = context;
   parts_ = parts;
   slots_ = helpers + 1;
+  for (int slot = 0; slot < slots_; ++slot) next_part(slot).store(first_part(slot), std::memory_order_relaxed);
   ++generation_;
   for (int w = 0; w < helpers; ++w) {
     workers_[w]->ticket.store(generation_, std::memory_order_release);
@@ -97,11 +112,8 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
   for (int w = 0; w < helpers; ++w) {
     Worker& worker = *workers_[w];
     std::uint64_t untaken = generation_;
-    if (worker.ticket.compare_exchange_strong(untaken, generation_ | kWithdrawn, std::memory_order_acq_rel)) {
-      // The worker has not woken up yet: its parts run here.
-      work_on_parts(w + 1);
-      continue;
-    }
+    // Every part has been taken by now. A worker that has not woken up yet is not waited for.
+    if (worker.ticket.compare_exchange_strong(untaken, generation_ | kWithdrawn, std::memory_order_acq_rel)) continue;
     // The worker took its ticket and is on its last part. Should it have been descheduled,
     // yielding lets it finish on this core.
     for (int spins = 0; worker.finished.load(std::memory_order_acquire) != generation_; ++spins) {

@@ -3,7 +3,8 @@
 // The CPU backend splits an operation into parts by its shape alone, never by the thread count,
 // and each part writes its own block of the output. Who runs a part therefore does not change any
 // bit of the result. The pool gives each thread the same contiguous range of parts every time,
-// so a thread finds the data of its parts in its own cache from the step before.
+// so a thread finds the data of its parts in its own cache from the step before; a thread done
+// with its range takes the parts that another has not started.
 //
 // A training step issues its operations a few microseconds apart, which is shorter than waking
 // a sleeping thread takes. Workers therefore spin for kSpin after each part before they sleep.
@@ -53,11 +54,15 @@ class WorkerPool {
   struct Worker {
     std::atomic<std::uint64_t> ticket{0};
     std::atomic<std::uint64_t> finished{0};
+    // The next part of this worker's slot to take, on a cache line of its own.
+    alignas(64) std::atomic<int> next_part{0};
     std::thread thread;
   };
 
   void run_erased(int threads, int parts, Call call, void* context);
   void work_on_parts(int slot);
+  std::atomic<int>& next_part(int slot);
+  int first_part(int slot) const;
   void worker_loop(Worker& self, int slot);
 
   std::mutex busy_;  // held by the call in flight
@@ -69,6 +74,7 @@ class WorkerPool {
   void* context_ = nullptr;
   int parts_ = 0;
   int slots_ = 1;  // threads sharing the run in flight: the caller and the workers asked to join
+  alignas(64) std::atomic<int> callers_next_part_{0};
   std::uint64_t generation_ = 0;
 };
 

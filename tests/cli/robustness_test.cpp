@@ -43,6 +43,18 @@ std::string regression_csv(int rows) {
   return csv.str();
 }
 
+// Targets that look like noise: x1 and x2 carry no pattern that a network could find quickly,
+// so L-BFGS keeps improving its fit for hundreds of iterations instead of converging at once.
+std::string noise_csv(int rows) {
+  std::ostringstream csv;
+  csv << "x1,x2,y\n";
+  for (int i = 0; i < rows; ++i) {
+    const double hashed = std::sin(i * 12.9898) * 43758.5453;
+    csv << i / 20.0 << ',' << std::sin(i) << ',' << hashed - std::floor(hashed) << '\n';
+  }
+  return csv.str();
+}
+
 // Every value of `protean predict` output (a header line, then one number per line) is finite.
 void expect_finite_predictions(const std::string& output) {
   std::istringstream lines(output);
@@ -245,8 +257,10 @@ TEST(CliInterrupt, SigintDuringSearchExitsWith130) {
 
 TEST(CliInterrupt, SigtermStopsLbfgs) {
   TempDir dir;
-  dir.write("data.csv", regression_csv(120));
-  BackgroundFit run(dir.path(), "fit data.csv --optimizer lbfgs -e 1000000 --hidden 16 -o run.safetensors");
+  // On 120 rows of a smooth function L-BFGS converged in about 20 ms, at times before the
+  // signal arrived. Noise on 4000 rows keeps it busy for a few hundred milliseconds.
+  dir.write("data.csv", noise_csv(4000));
+  BackgroundFit run(dir.path(), "fit data.csv --optimizer lbfgs -e 1000000 --hidden 64 -o run.safetensors");
   ASSERT_TRUE(run.wait_for_output("epoch 1/")) << run.err();
   run.signal(SIGTERM);
   ASSERT_EQ(run.wait(), 143) << run.err();
