@@ -131,6 +131,41 @@ def run_task(bench, task, threads, epochs, repeats, coretype):
             "protean": median_fields(protean_runs), "torch": median_fields(torch_runs)}
 
 
+def run_accuracy_seeds(bench, seeds, coretype):
+    """Fashion's test accuracy after a full run's epochs on 1 thread, for seeds 0..seeds-1."""
+    epochs = EPOCHS["fashion"]
+    torch_script = os.path.join(ROOT, "bench", "torch_reference.py")
+    protean, torch = [], []
+    for seed in range(seeds):
+        protean.append(run_line([bench, "fashion", "1", str(epochs), "1", str(seed)], 1, coretype)["test_acc"])
+        torch.append(run_line(["/usr/bin/python3", torch_script, "fashion", "1", str(epochs), str(seed)], 1,
+                              coretype)["test_acc"])
+        print(f"fashion accuracy, seed {seed}: protean {protean[-1]:.4f}, torch {torch[-1]:.4f}", flush=True)
+    return {"task": "fashion", "threads": 1, "epochs": epochs, "seeds": list(range(seeds)),
+            "protean": protean, "torch": torch}
+
+
+def format_accuracy_seeds(accuracy):
+    """Mean, standard deviation and range of each program's accuracies, and the difference of means."""
+    def summary(values):
+        spread = statistics.stdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.mean(values):.4f} ± {spread:.4f} ({min(values):.4f} to {max(values):.4f})"
+
+    protean, torch = accuracy["protean"], accuracy["torch"]
+    difference = statistics.mean(protean) - statistics.mean(torch)
+    # Standard error of the difference of two independent means.
+    error = (statistics.variance(protean) / len(protean) + statistics.variance(torch) / len(torch)) ** 0.5 \
+        if len(protean) > 1 and len(torch) > 1 else float("nan")
+    return "\n".join([
+        "| program | mean ± standard deviation (lowest to highest) |",
+        "| --- | --- |",
+        f"| Protean | {summary(protean)} |",
+        f"| PyTorch | {summary(torch)} |",
+        "",
+        f"Protean − PyTorch: {difference:+.4f}, standard error {error:.4f}.",
+    ])
+
+
 def percent(value, ceiling):
     return 100.0 * value / ceiling if ceiling else float("nan")
 
@@ -232,6 +267,9 @@ def main():
                         help="where to write the JSON results (default: bench/results/latest.json)")
     parser.add_argument("--doc", default=os.path.join(ROOT, "docs", "benchmarks.md"),
                         help="Markdown page whose generated section is rewritten ('' to skip)")
+    parser.add_argument("--accuracy-seeds", type=int,
+                        help="seeds over which fashion's test accuracy is compared, 1 thread each "
+                             "(default: 5, or 0 with --quick; 0 skips it)")
     parser.add_argument("--openblas-coretype", default="inherit",
                         help="OpenBLAS kernels for every run, both programs and the ceiling: 'inherit' keeps "
                              "OPENBLAS_CORETYPE from the environment, 'auto' unsets it so OpenBLAS detects the "
@@ -279,6 +317,10 @@ def main():
             print(f"predict_batch {task} threads={threads}: {fields['samples_per_s']:,.0f}/s, "
                   f"{fields['gflops']:.1f} GFLOP/s", flush=True)
 
+    accuracy_seeds = args.accuracy_seeds if args.accuracy_seeds is not None else (0 if args.quick else 5)
+    accuracy = run_accuracy_seeds(bench, accuracy_seeds, coretype) if accuracy_seeds > 0 and "fashion" in tasks \
+        else None
+
     # Seconds of one epoch as the rows grow, 1 thread, median of 3 runs each.
     sweep = []
     for factor in SWEEP_FACTORS:
@@ -299,13 +341,14 @@ def main():
         "predict_ns_per_sample": predict,
         "predict_batch": predict_batch,
         "row_sweep": {"task": SWEEP_TASK, "threads": 1, "epochs": 1, "runs": sweep},
+        "fashion_accuracy_by_seed": accuracy,
         "results": results,
     }
     write_atomically(args.json, json.dumps(record, indent=2) + "\n")
 
     table = format_table(results, ceilings)
     predict_line = ", ".join(f"{ns / 1000:.2f} µs on {t} thread(s)" for t, ns in predict.items())
-    section = "\n".join([
+    lines = [
         f"Measured {record['date']} on {record['machine']['cpu']} ({record['machine']['logical_cpus']} logical CPUs) with",
         "",
         f"    {record['command']}",
@@ -328,12 +371,24 @@ def main():
         "",
         format_predict_batch(predict_batch, ceilings),
         "",
+    ]
+    if accuracy:
+        lines += [
+            f"Fashion test accuracy after {accuracy['epochs']} epochs on 1 thread, over seeds "
+            f"{accuracy['seeds'][0]} to {accuracy['seeds'][-1]} of the initial weights and the shuffle order "
+            "(the task runs above use seed 0):",
+            "",
+            format_accuracy_seeds(accuracy),
+            "",
+        ]
+    lines += [
         f"Rows sweep ({SWEEP_TASK}, 1 thread, one epoch, median of 3 runs):",
         "",
         format_sweep(sweep),
         "",
         format_memory(results),
-    ])
+    ]
+    section = "\n".join(lines)
     print()
     print(table)
     print()
@@ -342,6 +397,8 @@ def main():
     print(format_predict_batch(predict_batch, ceilings))
     print(format_sweep(sweep))
     print(format_memory(results))
+    if accuracy:
+        print(format_accuracy_seeds(accuracy))
     if args.doc:
         update_doc(args.doc, section)
 

@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """PyTorch (CPU) training throughput on the four reference MLP tasks.
 
-Usage: torch_reference.py TASK THREADS [EPOCHS]
+Usage: torch_reference.py TASK THREADS [EPOCHS [SEED]]
 
 Trains the same networks as protean_bench (Adam with learning rate 1e-3, ReLU between the
 layers and none after the last, shuffled mini-batches, the last partial batch skipped) and
 prints one line of key=value fields in the same format. Only whole epochs of training steps
-are timed; data generation, loading and the test-set evaluation are not.
+are timed; data generation, loading and the test-set evaluation are not. SEED (default 0)
+seeds the initial weights and the shuffle order; the synthetic data always come from seed 0.
 """
 import gzip
 import sys
@@ -74,10 +75,11 @@ def main(argv):
         return 2
     task, threads = argv[1], int(argv[2])
     epochs = int(argv[3]) if len(argv) > 3 else 3
+    seed = int(argv[4]) if len(argv) > 4 else 0
     widths, batch_size, samples, loss_name = TASKS[task]
 
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     if task == "fashion":
         x, y = read_fashion("train")
     else:
@@ -104,7 +106,7 @@ def main(argv):
     seconds = time.perf_counter() - start
 
     samples_per_second = epochs * batches * batch_size / seconds
-    line = (f"torch task={task} threads={threads} epochs={epochs} samples_per_s={samples_per_second:.0f} "
+    line = (f"torch task={task} threads={threads} epochs={epochs} seed={seed} samples_per_s={samples_per_second:.0f} "
             f"seconds={seconds:.3f} loss={loss_sum / batches:.5f} "
             f"gflops={samples_per_second * flop_per_sample(widths) / 1e9:.2f}")
     if task == "fashion":

@@ -1,8 +1,9 @@
 // protean_bench: training throughput of the four reference MLP tasks, and the sgemm ceiling.
 //
-//   protean_bench TASK THREADS [EPOCHS [FACTOR]]   TASK: curve, surface, fashion or wide.
+//   protean_bench TASK THREADS [EPOCHS [FACTOR [SEED]]]   TASK: curve, surface, fashion or wide.
 //                                          EPOCHS defaults to 3. FACTOR multiplies the rows of a
-//                                          synthetic task
+//                                          synthetic task. SEED (default 0) seeds the initial
+//                                          weights and the shuffle order, not the data
 //   protean_bench peak THREADS             best cblas_sgemm GFLOP/s over square sizes 256..2048
 //   protean_bench predict THREADS          latency of one single-sample forward pass of the curve network
 //   protean_bench predict_batch THREADS TASK   forward-pass throughput of TASK's network on 16384 rows
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -114,14 +116,14 @@ void make_synthetic(const TaskSpec& spec, Matrix& x, Matrix& y) {
   }
 }
 
-// The task's network with seed-0 weights: ReLU between the layers, none after the last.
-protean::Network task_network(const TaskSpec& spec) {
+// The task's network with weights from `seed`: ReLU between the layers, none after the last.
+protean::Network task_network(const TaskSpec& spec, std::uint64_t seed = 0) {
   protean::Network network(spec.widths.front());
   for (std::size_t i = 1; i < spec.widths.size(); ++i) {
     const bool last = i + 1 == spec.widths.size();
     network.add_dense(spec.widths[i], last ? protean::Activation::identity : protean::Activation::relu);
   }
-  network.initialize(0);
+  network.initialize(seed);
   return network;
 }
 
@@ -136,7 +138,7 @@ double test_accuracy(protean::Network& network, const protean::Dataset& test) {
   return static_cast<double>(correct) / static_cast<double>(std::max<Index>(logits.rows(), 1));
 }
 
-int run_task(TaskSpec spec, int threads, int epochs, Index factor) {
+int run_task(TaskSpec spec, int threads, int epochs, Index factor, std::uint64_t seed) {
   spec.samples *= factor;
   Matrix x, y;
   protean::Dataset test;
@@ -150,7 +152,7 @@ int run_task(TaskSpec spec, int threads, int epochs, Index factor) {
   }
 
   protean::cpu_backend().set_threads(threads);
-  protean::Network network = task_network(spec);
+  protean::Network network = task_network(spec, seed);
 
   protean::MeanSquaredError mse;
   protean::SoftmaxCrossEntropy cross_entropy;
@@ -160,7 +162,7 @@ int run_task(TaskSpec spec, int threads, int epochs, Index factor) {
   protean::TrainOptions options;
   options.epochs = epochs;
   options.batch_size = spec.batch_size;
-  options.seed = 0;
+  options.seed = seed;
   options.drop_last = true;
   const protean::TrainResult result = protean::train(network, loss, adam, x, y, options);
 
@@ -177,9 +179,10 @@ int run_task(TaskSpec spec, int threads, int epochs, Index factor) {
   const double max_rss_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
   const double data_mib =
       static_cast<double>(x.size() + y.size() + test.inputs.size() + test.targets.size()) * sizeof(float) / (1024.0 * 1024.0);
-  std::printf("protean task=%s threads=%d epochs=%d rows=%lld samples_per_s=%.0f seconds=%.3f loss=%.5f gflops=%.2f "
-              "max_rss_mib=%.1f data_mib=%.1f blas=%s",
-              std::string(spec.name).c_str(), threads, epochs, static_cast<long long>(x.rows()), samples_per_second, seconds,
+  std::printf("protean task=%s threads=%d epochs=%d rows=%lld seed=%llu samples_per_s=%.0f seconds=%.3f loss=%.5f "
+              "gflops=%.2f max_rss_mib=%.1f data_mib=%.1f blas=%s",
+              std::string(spec.name).c_str(), threads, epochs, static_cast<long long>(x.rows()),
+              static_cast<unsigned long long>(seed), samples_per_second, seconds,
               final_loss, samples_per_second * flop_per_sample(spec) / 1e9, max_rss_mib, data_mib, openblas_get_corename());
   if (spec.classification) std::printf(" test_acc=%.4f", test_accuracy(network, test));
   std::printf("\n");
@@ -272,12 +275,13 @@ int run_predict_batch(const TaskSpec& spec, int threads) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: protean_bench TASK THREADS [EPOCHS [FACTOR]]\n"
+               "usage: protean_bench TASK THREADS [EPOCHS [FACTOR [SEED]]]\n"
                "       protean_bench peak THREADS\n"
                "       protean_bench predict THREADS\n"
                "       protean_bench predict_batch THREADS TASK\n"
                "TASK is curve, surface, fashion or wide; THREADS is the number of backend threads (>= 1);\n"
-               "EPOCHS defaults to 3; FACTOR (default 1) multiplies the rows of curve, surface and wide.\n");
+               "EPOCHS defaults to 3; FACTOR (default 1) multiplies the rows of curve, surface and wide;\n"
+               "SEED (default 0) seeds the initial weights and the shuffle order.\n");
   return 2;
 }
 
@@ -318,8 +322,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "protean_bench: invalid FACTOR '%s': expected an integer >= 1, and 1 for fashion\n", argv[4]);
     return 2;
   }
+  std::uint64_t seed = 0;
+  if (argc > 5) {
+    char* end = nullptr;
+    seed = std::strtoull(argv[5], &end, 10);
+    if (end == argv[5] || *end != '\0' || argv[5][0] == '-') {
+      std::fprintf(stderr, "protean_bench: invalid SEED '%s': expected an integer >= 0\n", argv[5]);
+      return 2;
+    }
+  }
   try {
-    return run_task(*spec, threads, epochs, static_cast<Index>(factor));
+    return run_task(*spec, threads, epochs, static_cast<Index>(factor), seed);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "protean_bench: %s\n", error.what());
     return 1;
