@@ -317,9 +317,12 @@ def main():
             print(f"predict_batch {task} threads={threads}: {fields['samples_per_s']:,.0f}/s, "
                   f"{fields['gflops']:.1f} GFLOP/s", flush=True)
 
-    accuracy_seeds = args.accuracy_seeds if args.accuracy_seeds is not None else (0 if args.quick else 5)
-    accuracy = run_accuracy_seeds(bench, accuracy_seeds, coretype) if accuracy_seeds > 0 and "fashion" in tasks \
-        else None
+    accuracy_seeds = args.accuracy_seeds
+    if accuracy_seeds is None:
+        accuracy_seeds = 0 if args.quick else 5
+    accuracy = None
+    if accuracy_seeds > 0 and "fashion" in tasks:
+        accuracy = run_accuracy_seeds(bench, accuracy_seeds, coretype)
 
     # Seconds of one epoch as the rows grow, 1 thread, median of 3 runs each.
     sweep = []

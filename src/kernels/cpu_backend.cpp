@@ -118,7 +118,8 @@ void few_inputs_rows(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, Ma
 // and at N=256 I=2 O=128 at 2.06 µs through libxsmm and a separate bias and activation pass;
 // the benchmarks page has the times of this loop.
 void few_inputs_forward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView y) {
-  assert(x.cols() >= 1 && x.cols() <= kMaxFewInputs);
+  assert(x.cols() >= 1);
+  assert(x.cols() <= kMaxFewInputs);
   if (activation == Activation::sigmoid || activation == Activation::tanh || activation == Activation::softplus) {
     // These go through Eigen's vectorized exp and tanh in bias_activation, 16 rows at a time
     // so that the rows are still in the L1 cache.
@@ -311,7 +312,7 @@ class CpuBackend final : public Backend {
   void dense_forward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
                      MatrixView y) override {
     if (x.cols() >= 1 && x.cols() <= kMaxFewInputs) {
-      // About 1 ns per 16 outputs: blocks of 32768 outputs are worth a hand-over to a thread.
+      // The loop wrote 32768 outputs in about 1.3 µs (N=256 I=2 O=128), a block worth a hand-over.
       const Index rows_per_part = std::max<Index>(kFewInputsRows, 32768 / std::max<Index>(y.cols(), 1));
       detail::run_in_blocks(threads(), y.rows(), rows_per_part, [&](Index begin, Index end) {
         few_inputs_forward(activation, ConstMatrixView(x).middle_rows(begin, end - begin), w, b,
@@ -481,8 +482,8 @@ class CpuBackend final : public Backend {
   }
 
   // The backward pass of a layer with one output. dz is a single column, so its pass is short
-  // and runs on the calling thread; dw (in blocks of kSumBlock inputs) and dx (in blocks of
-  // rows) then share one hand-over to the threads.
+  // and runs on the calling thread. Then dw (in blocks of kSumBlock inputs) and dx (in blocks of
+  // rows) share one hand-over to the threads.
   void single_output_backward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView y,
                               MatrixView dy, MatrixView dw, MatrixView db, MatrixView dx) {
     activation_and_bias_backward(activation, y, dy, db);

@@ -3,7 +3,7 @@
 // The CPU backend splits an operation into parts by its shape alone, never by the thread count,
 // and each part writes its own block of the output. Who runs a part therefore does not change any
 // bit of the result. The pool gives each thread the same contiguous range of parts every time,
-// so a thread finds the data of its parts in its own cache from the step before; a thread done
+// so a thread finds the data of its parts in its own cache from the step before. A thread done
 // with its range takes the parts that another has not started.
 //
 // A training step issues its operations a few microseconds apart, which is shorter than waking

@@ -60,8 +60,7 @@ bool adam_update(const AdamTerms& terms, Index n, const float* grad, float* m, f
   // Lanes that ever held a NaN or infinite new weight. The check rides along with the update,
   // which is bound by memory traffic, where a separate pass would read every weight again.
   __m512i non_finite = _mm512_setzero_si512();
-  // Full vectors use plain loads and stores, the last partial one masked ones: masked stores
-  // on every vector made a curve step's update about 10% slower on this AMD EPYC.
+  // Full vectors use plain loads and stores. Only the last, partial vector needs masked ones.
   const auto update = [&](Index at, auto masked, __mmask16 lanes) {
     const auto load = [&](const float* p) {
       if constexpr (decltype(masked)::value) return _mm512_maskz_loadu_ps(lanes, p);

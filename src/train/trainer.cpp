@@ -39,8 +39,8 @@ void prefetch_rows(ConstMatrixView source, const Index* rows, Index count) {
 // Copies the rows of a batch. For a data set larger than the caches each row is a trip to
 // memory, 5% of a one-core fashion step, so the rows are shared among the backend's threads.
 // With `next_rows`, the thread that copies rows [i, j) of this batch also prefetches rows [i, j)
-// of the next one, so the prefetching is shared too and each row lands in the cache of the
-// thread that will copy it (the pool gives a thread the same parts every step). Smaller data
+// of the next one. So the prefetching is shared too, and each row lands in the cache of the
+// thread that will copy it, because the pool gives a thread the same parts every step. Smaller data
 // sets are prefetched too: perf showed the copy of surface's rows (768 KiB in all, read in
 // random order) waiting on cache misses for 3% of a one-core step.
 constexpr Index kNarrowRow = 8;
@@ -278,7 +278,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
       optimizer.step(parameters);
       // A NaN or infinite gradient always reaches the weights through the update, so one check
       // of the weights after the step catches both. Adam checks what it writes on the way, which
-      // spares a pass over every weight; otherwise the weights are read here. The gradients,
+      // spares a pass over every weight. After other optimizers the weights are read here. The gradients,
       // still in place, then tell which it was. The weights are put back below, so the step
       // taken does no harm.
       if (options.check_finite && !optimizer.last_step_finite().value_or(false)) {

@@ -25,7 +25,7 @@ class Optimizer {
   virtual void step(const std::vector<Parameter>& parameters) = 0;
 
   // Whether the last step() wrote only finite values into the parameters. An optimizer that
-  // notes this while it writes (Adam) saves the trainer a pass over every weight; the others
+  // notes this while it writes (Adam) saves the trainer a pass over every weight. The others
   // return std::nullopt, and the caller checks the parameters itself.
   virtual std::optional<bool> last_step_finite() const { return std::nullopt; }
 
