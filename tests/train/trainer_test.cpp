@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "protean/losses/mse.hpp"
@@ -204,23 +205,31 @@ class OutputRecorder final : public TrainingObserver {
 TEST(Train, RestoreBestBringsBackBatchNormStatistics) {
   LineData data(64);
   LineData held_out(16);
-  Network net(1);
-  net.add_dense(8, Activation::tanh).add_batch_norm().add_dense(1);
-  net.initialize(1);
-  Adam adam(0.5f);  // far too high, so later epochs are worse than early ones
-  TrainOptions options;
-  options.epochs = 30;
-  options.batch_size = 4;
-  options.restore_best = true;
-  Validation validation{held_out.x, held_out.y, {}};
-  OutputRecorder recorder(net, held_out.x);
-  const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options, &validation, &recorder);
-  ASSERT_LT(result.best_epoch, 30) << "the test needs a best epoch before the last";
+  // The learning rate is far too high, so later epochs are usually worse than early ones. The
+  // test needs a best epoch before the last, and takes the first seed that gives one, since
+  // which seed does so depends on the kernels' rounding.
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Network net(1);
+    net.add_dense(8, Activation::tanh).add_batch_norm().add_dense(1);
+    net.initialize(seed);
+    Adam adam(0.5f);
+    TrainOptions options;
+    options.epochs = 30;
+    options.batch_size = 4;
+    options.restore_best = true;
+    Validation validation{held_out.x, held_out.y, {}};
+    OutputRecorder recorder(net, held_out.x);
+    const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options, &validation, &recorder);
+    if (result.best_epoch >= options.epochs) continue;
 
-  // The running mean and variance moved after the best epoch; the restored network must still
-  // give that epoch's outputs exactly.
-  const Matrix restored = net.predict(held_out.x);
-  EXPECT_TRUE(bitwise_equal(restored, recorder.outputs.at(static_cast<std::size_t>(result.best_epoch - 1))));
+    // The running mean and variance moved after the best epoch; the restored network must still
+    // give that epoch's outputs exactly.
+    const Matrix restored = net.predict(held_out.x);
+    EXPECT_TRUE(bitwise_equal(restored, recorder.outputs.at(static_cast<std::size_t>(result.best_epoch - 1))))
+        << "seed " << seed << ", best epoch " << result.best_epoch;
+    return;
+  }
+  FAIL() << "no seed from 1 to 20 gave a best epoch before the last";
 }
 
 TEST(Train, CosineScheduleDecaysToOnePercent) {
