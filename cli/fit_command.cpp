@@ -4,6 +4,7 @@
 #include <cmath>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -142,6 +143,15 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
   if (given("--checkpoint-dir")) options.checkpoint_dir = requested.checkpoint_dir;
   if (given("--keep-checkpoints")) options.keep_checkpoints = requested.keep_checkpoints;
   return options;
+}
+
+// Where a diverged run's last finite model goes: "run.safetensors" becomes
+// "run.diverged.safetensors", and a name without an extension gets ".diverged" appended.
+std::string diverged_model_path(const std::string& output) {
+  const std::filesystem::path path(output);
+  std::filesystem::path side = path;
+  side.replace_filename(path.stem().string() + ".diverged" + path.extension().string());
+  return side.string();
 }
 
 std::string describe_divergence(const Divergence& divergence) {
@@ -364,27 +374,39 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
                    signal_name, result.training.history.size());
       throw ExitCode{128 + signal};
     }
-    const std::string position = state.batch > 0 ? fmt::format("{} finished epochs and {} batches of the next", state.epoch, state.batch)
-                                                 : fmt::format("{} finished epochs", state.epoch);
+    const std::string epochs = fmt::format("{} finished epoch{}", state.epoch, state.epoch == 1 ? "" : "s");
+    const std::string position =
+        state.batch > 0 ? fmt::format("{} and {} batch{} of the next", epochs, state.batch, state.batch == 1 ? "" : "es")
+                        : epochs;
     std::fprintf(stderr, "interrupted by %s after %s; checkpoint saved to %s\nresume with: protean fit --resume '%s'\n",
                  signal == SIGTERM ? "SIGTERM" : "SIGINT", position.c_str(), last_checkpoint.c_str(), last_checkpoint.c_str());
     throw ExitCode{128 + signal};
   }
 
-  {
-    UninterruptedWrite guard;
-    save_model(result.model, options.output);
-  }
   if (result.training.divergence) {
+    // A diverged run failed, so it never replaces what --output names, which may be a good model
+    // from an earlier run. The last epoch that ended finite goes to a file of its own instead;
+    // without one there is nothing worth saving.
     const int kept = result.training.best_epoch;
-    throw Error(fmt::format("{}; {} saved to {}", describe_divergence(*result.training.divergence),
-                            kept > 0 ? fmt::format("the model of epoch {}, the last that ended finite, was", kept)
-                                     : std::string("the initial weights were"),
-                            options.output),
+    std::string saved = fmt::format("nothing was saved, and {} was left as it was", options.output);
+    if (kept > 0) {
+      const std::string side_path = diverged_model_path(options.output);
+      {
+        UninterruptedWrite guard;
+        save_model(result.model, side_path);
+      }
+      saved = fmt::format("the model of epoch {}, the last that ended finite, was saved to {}, and {} was left as it was",
+                          kept, side_path, options.output);
+    }
+    throw Error(fmt::format("{}; {}", describe_divergence(*result.training.divergence), saved),
                 fmt::format("the learning rate {:g} is likely too high, or the data hold extreme values: lower --lr "
                             "(for example to {:g}){}",
                             result.learning_rate, result.learning_rate / 10.0f,
                             options.retry_lower_lr ? "" : ", or add --retry-lower-lr to retry with lower rates automatically"));
+  }
+  {
+    UninterruptedWrite guard;
+    save_model(result.model, options.output);
   }
   if (!options.report.empty()) {
     try {

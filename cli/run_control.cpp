@@ -31,7 +31,9 @@ extern "C" void on_stop_signal(int signal) {
   if (!stop_requested.load()) {
     stop_signal.store(signal);
     stop_requested.store(true);
-    write_stderr("\nstopping after the current batch, with a checkpoint where the run can be resumed; send the signal again (Ctrl-C) to quit at once\n");
+    // What is kept depends on the phase (a checkpoint for a training run, nothing for L-BFGS or
+    // the search), so the message on exit says it, and this line promises nothing.
+    write_stderr("\nstopping after the current batch; send the signal again to quit at once\n");
     return;
   }
   if (writes_in_progress.load() > 0) {

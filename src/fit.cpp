@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
 
 #include "protean/architecture.hpp"
 #include "protean/data/split.hpp"
@@ -263,9 +265,26 @@ std::string search_skipped_because(const FitOptions& options, Index rows) {
   return {};
 }
 
+namespace {
+
+// A model finds its input columns by name when it predicts, so two inputs may not share a name:
+// the second would be read from the first one's column.
+void check_distinct_input_names(const Dataset& data) {
+  std::set<std::string> seen;
+  for (const std::string& name : data.input_names) {
+    if (seen.insert(name).second) continue;
+    throw Error(Location{data.source}, fmt::format("two input columns are named '{}'", name),
+                "rename one in the header, or leave one out with --drop and its 1-based column number (the name would "
+                "match both)");
+  }
+}
+
+}  // namespace
+
 FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver* observer) {
   const FitOptions options = effective_options(requested);
   check_options(options);
+  check_distinct_input_names(data);
   if (search_applies(options, data)) return fit_after_search(data, options, observer);
   const DataFingerprint data_print = fingerprint_of(data);
   if (options.resume != nullptr && !(options.resume->data == data_print)) {
@@ -293,9 +312,9 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   // warn, instead of failing on data that is merely small.
   const bool too_small = std::llround(options.validation_fraction * static_cast<double>(data.rows())) < 1;
   if (options.validation_fraction > 0.0 && too_small) {
-    result.warnings.push_back(fmt::format("{} rows are too few to hold out a validation fraction of {}; training on every row "
+    result.warnings.push_back(fmt::format("{} {} too few to hold out a validation fraction of {}; training on every row "
                                           "and keeping the epoch with the lowest training loss",
-                                          data.rows(), options.validation_fraction));
+                                          data.rows(), data.rows() == 1 ? "row is" : "rows are", options.validation_fraction));
   }
   if (options.validation_fraction > 0.0 && !too_small) {
     split = split_rows(data, options.validation_fraction, options.seed);
@@ -347,6 +366,18 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   }
   if (full_batch && (options.resume != nullptr || options.checkpoint_every > 0)) {
     throw Error("checkpoints are not supported with the lbfgs optimizer", "use adam, or train without checkpoints");
+  }
+  if (full_batch) {
+    // Named as the CLI options, like the other warnings of fit().
+    std::vector<std::string> ignored;
+    if (options.learning_rate != 0.0f) ignored.emplace_back("--lr");
+    if (options.batch_size > 0) ignored.emplace_back("--batch-size");
+    if (options.clip_norm > 0.0) ignored.emplace_back("--clip-norm");
+    if (!ignored.empty()) {
+      result.warnings.push_back(fmt::format(
+          "lbfgs chooses its own step lengths and uses every training row in each iteration, so {} {} not used",
+          fmt::join(ignored, " and "), ignored.size() == 1 ? "is" : "are"));
+    }
   }
   result.learning_rate = rate;
   if (options.resume != nullptr) resume_weights(*options.resume, model.network, *optimizer);

@@ -98,6 +98,7 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
   DatasetOptions options;
   options.task = model.task;
   options.has_target = with_targets;
+  options.inputs_can_be_dropped = false;
   if (by_name) {
     if (with_targets) {
       const std::string& target = model.target_names.empty() ? std::string() : model.target_names.front();

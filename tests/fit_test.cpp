@@ -208,6 +208,38 @@ TEST(FitWithoutValidation, LbfgsReportsDataLossWithoutPenalty) {
   EXPECT_NEAR(kept_loss, squared / static_cast<double>(outputs.rows()), 1e-4);
 }
 
+TEST(Fit, LbfgsWarnsAboutUnusedStepOptions) {
+  FitOptions options;
+  options.hidden = {8};
+  options.epochs = 5;
+  options.optimizer = "lbfgs";
+  const auto mentions_unused = [](const FitResult& result, const std::string& text) {
+    return std::any_of(result.warnings.begin(), result.warnings.end(),
+                       [&](const std::string& warning) { return warning.find(text) != std::string::npos; });
+  };
+  EXPECT_FALSE(mentions_unused(fit(small_regression(40), options), "not used"));
+  options.learning_rate = 5.0f;
+  options.clip_norm = 1.0;
+  EXPECT_TRUE(mentions_unused(fit(small_regression(40), options), "so --lr and --clip-norm are not used"));
+  options.clip_norm = 0.0;
+  options.batch_size = 8;
+  EXPECT_TRUE(mentions_unused(fit(small_regression(40), options), "so --lr and --batch-size are not used"));
+}
+
+TEST(Fit, DuplicateInputNamesAreRejected) {
+  Dataset data = small_regression(30);
+  data.input_names = {"x1", "x1"};
+  FitOptions options;
+  options.epochs = 1;
+  try {
+    fit(data, options);
+    FAIL() << "two inputs named x1 were accepted";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("small.csv: two input columns are named 'x1'"));
+    EXPECT_THAT(error.what(), HasSubstr("--drop"));
+  }
+}
+
 TEST(FitSearch, ModeNamesRoundTrip) {
   for (const SearchMode mode : {SearchMode::automatic, SearchMode::on, SearchMode::off}) {
     EXPECT_EQ(parse_search_mode(to_string(mode)), mode);

@@ -694,7 +694,9 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
     float* out = data.inputs.row(r);
     for (Index i = 0; i < input_count; ++i) {
       out[i] = read_finite_cell(table, r, roles.inputs[static_cast<std::size_t>(i)], "input",
-                                CellHints{", or drop the column with --drop", ""});
+                                CellHints{options.inputs_can_be_dropped ? ", or drop the column with --drop"
+                                                                        : "; the model needs every value of its input columns",
+                                          ""});
     }
   }
 

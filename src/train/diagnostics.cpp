@@ -120,6 +120,21 @@ void check_loss(const TrainResult& result, const DiagnosticThresholds& threshold
   }
 }
 
+// A regression model that predicts its validation rows worse than their mean does (r² < 0)
+// has learned nothing useful, although the run itself may have ended without error.
+void check_validation_fit(const TrainResult& result, std::vector<std::string>& warnings) {
+  const auto& history = result.history;
+  if (history.empty()) return;
+  const int kept = result.best_epoch > 0 ? result.best_epoch : static_cast<int>(history.size());
+  const EpochStats& stats = history.at(static_cast<std::size_t>(kept - 1));
+  const std::optional<double> r2 = stats.validation_metrics.r2;
+  if (!r2 || !(*r2 < 0.0)) return;
+  warnings.push_back(fmt::format(
+      "the kept epoch {} predicts the validation rows worse than their mean does (r2 {:.4g}); lower the learning "
+      "rate, try another optimizer, or leave both to the search",
+      kept, *r2));
+}
+
 }  // namespace
 
 std::vector<ActivationStatistics> activation_statistics(Network& network, ConstMatrixView sample) {
@@ -141,6 +156,7 @@ std::vector<std::string> diagnose_training(const TrainResult& result, const Diag
   check_exploding(result, thresholds, warnings);
   check_dead_units(result, thresholds, warnings);
   check_loss(result, thresholds, warnings);
+  check_validation_fit(result, warnings);
   return warnings;
 }
 

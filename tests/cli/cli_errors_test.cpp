@@ -13,6 +13,7 @@ using testing_support::read_text;
 using testing_support::run_cli;
 using testing_support::TempDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct BadInput {
   const char* name;
@@ -81,6 +82,28 @@ TEST(Cli, ProbabilitiesOfRegressionModelAreRefused) {
   EXPECT_THAT(result.err, HasSubstr("needs a classification model"));
   EXPECT_THAT(result.err, HasSubstr("1 regression target"));
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
+}
+
+// The model fixes its input columns, so a bad cell cannot be dropped: predict and eval have no
+// --drop, and their errors must not suggest it.
+TEST(Cli, PredictBadCellDoesNotSuggestDrop) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  dir.write("new.csv", "a,b\n1,2\n3,zz\n");
+  const auto result = run_cli(dir.path(), "predict m.safetensors new.csv -o out.csv");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("new.csv:3:"));
+  EXPECT_THAT(result.err, HasSubstr("cannot parse 'zz'"));
+  EXPECT_THAT(result.err, HasSubstr("the model needs every value of its input columns"));
+  EXPECT_THAT(result.err, Not(HasSubstr("--drop")));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
+
+  dir.write("labeled.csv", "a,b,y\n1,,3\n");
+  const auto eval = run_cli(dir.path(), "eval m.safetensors labeled.csv");
+  EXPECT_EQ(eval.exit_code, 1);
+  EXPECT_THAT(eval.err, HasSubstr("empty cell in input column 'b'"));
+  EXPECT_THAT(eval.err, Not(HasSubstr("--drop")));
 }
 
 TEST(Cli, PredictByColumnNameIgnoresExtraColumns) {

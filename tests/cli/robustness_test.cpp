@@ -76,10 +76,35 @@ TEST(CliDivergence, LearningRate100StopsWithMessage) {
   EXPECT_THAT(fit.err, HasSubstr("training diverged at epoch 1, batch"));
   EXPECT_THAT(fit.err, HasSubstr("became NaN or infinite"));
   EXPECT_THAT(fit.err, HasSubstr("the learning rate 100 is likely too high"));
-  EXPECT_THAT(fit.err, HasSubstr("saved to model.safetensors"));
+  // No epoch ended finite, so there is no model worth writing anywhere.
+  EXPECT_THAT(fit.err, HasSubstr("nothing was saved, and model.safetensors was left as it was"));
+  EXPECT_FALSE(fs::exists(dir.path() / "model.safetensors"));
+  EXPECT_FALSE(fs::exists(dir.path() / "model.diverged.safetensors"));
+}
 
-  // The saved model (the last finite weights) must be usable.
-  const auto predict = run_cli(dir.path(), "predict model.safetensors data.csv");
+TEST(CliDivergence, KeepsExistingModelFile) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(200));
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -e 5 -q -o model.safetensors").exit_code, 0);
+  const std::string good = read_text(dir.path() / "model.safetensors");
+  const auto fit = run_cli(dir.path(), "fit data.csv --optimizer sgd --lr 100 -e 20 -o model.safetensors");
+  EXPECT_EQ(fit.exit_code, 1) << fit.err;
+  EXPECT_EQ(read_text(dir.path() / "model.safetensors"), good) << "a diverged run replaced a good model";
+}
+
+TEST(CliDivergence, LaterDivergenceSavesLastFiniteEpochAside) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(120));
+  dir.write("model.safetensors", "an older model");
+  // Warm-up from 1000 to 1e6 over 1000 epochs: the first epoch ends finite, the second does not.
+  const auto fit = run_cli(dir.path(),
+                           "fit data.csv --search off --optimizer adam --lr 1e6 --warmup 1000 -e 1000 -o model.safetensors");
+  EXPECT_EQ(fit.exit_code, 1) << fit.err;
+  EXPECT_THAT(fit.err, HasSubstr("training diverged at epoch 2"));
+  EXPECT_THAT(fit.err, HasSubstr("the model of epoch 1, the last that ended finite, was saved to "
+                                 "model.diverged.safetensors, and model.safetensors was left as it was"));
+  EXPECT_EQ(read_text(dir.path() / "model.safetensors"), "an older model");
+  const auto predict = run_cli(dir.path(), "predict model.diverged.safetensors data.csv");
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
   expect_finite_predictions(predict.out);
 }

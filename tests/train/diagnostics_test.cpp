@@ -141,6 +141,31 @@ TEST(Diagnose, LossThatStopsImprovingEarly) {
       << (warnings.empty() ? "no warnings" : warnings.front());
 }
 
+// Epochs whose training loss falls steadily, with the given validation r² at every epoch.
+TrainResult run_with_validation_r2(double r2, int best_epoch) {
+  TrainResult result;
+  for (int e = 1; e <= 10; ++e) {
+    EpochStats stats;
+    stats.epoch = e;
+    stats.train_loss = 1.0 / e;
+    stats.validation_metrics.r2 = e == best_epoch ? r2 : 0.9;
+    result.history.push_back(stats);
+  }
+  result.best_epoch = best_epoch;
+  return result;
+}
+
+TEST(Diagnose, FitWorseThanTheMean) {
+  const auto warnings = diagnose_training(run_with_validation_r2(-3.5, 7));
+  EXPECT_TRUE(mentions(warnings, "the kept epoch 7 predicts the validation rows worse than their mean does (r2 -3.5)"))
+      << (warnings.empty() ? "no warnings" : warnings.front());
+  EXPECT_FALSE(mentions(diagnose_training(run_with_validation_r2(0.2, 7)), "worse than their mean"));
+  // Only the kept epoch counts: a poor early epoch that was not kept says nothing.
+  TrainResult early = run_with_validation_r2(0.8, 10);
+  early.history.front().validation_metrics.r2 = -1.0;
+  EXPECT_FALSE(mentions(diagnose_training(early), "worse than their mean"));
+}
+
 TEST(Diagnose, RisingLossUnderWeightDecayIsExpected) {
   TrainResult result;
   for (int e = 1; e <= 40; ++e) {

@@ -72,6 +72,9 @@ struct DatasetOptions {
   std::optional<Task> task;    // empty: classification when any target cell is not a number
   bool has_target = true;      // false: every column is an input (for prediction)
   std::vector<std::string> drop;  // columns to ignore, by name or 1-based index
+  // false where a trained model fixes the input columns (prediction, evaluation), so that a
+  // cell error does not suggest dropping the column with --drop.
+  bool inputs_can_be_dropped = true;
 };
 
 // Converts a table into a Dataset. Input cells must be finite numbers; errors name the cell

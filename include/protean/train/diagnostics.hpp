@@ -1,5 +1,6 @@
 // Training diagnostics: per-layer activation statistics and plain-language warnings about a
-// finished run (vanishing or exploding gradients, dead units, a loss that stops improving).
+// finished run (vanishing or exploding gradients, dead units, a loss that stops improving, a
+// regression fit worse than the validation rows' mean).
 //
 //   options.record_gradient_norms = true;           // TrainOptions
 //   options.record_activation_statistics = true;

@@ -55,7 +55,7 @@ struct TrainOptions {
   int patience = 0;
   // Stop with TrainResult::divergence as soon as the loss, a gradient or a weight is NaN or
   // infinite, and put back the weights of the last epoch that ended finite. Costs one pass over
-  // the gradients and weights per step.
+  // the weights per step, or none with Adam, which checks the weights as it writes them.
   bool check_finite = true;
   // Polled between batches. Once it reads true, train() returns with TrainResult::interrupted
   // and the position reached in TrainResult::state, ready for a checkpoint.
