@@ -145,7 +145,7 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
   return options;
 }
 
-// Where a diverged run's last finite model goes: "run.safetensors" becomes
+// Returns the path for a diverged run's last finite model: "run.safetensors" becomes
 // "run.diverged.safetensors", and a name without an extension gets ".diverged" appended.
 std::string diverged_model_path(const std::string& output) {
   const std::filesystem::path path(output);

@@ -32,7 +32,7 @@ extern "C" void on_stop_signal(int signal) {
     stop_signal.store(signal);
     stop_requested.store(true);
     // What is kept depends on the phase (a checkpoint for a training run, nothing for L-BFGS or
-    // the search), so the message on exit says it, and this line promises nothing.
+    // the search), so the message on exit reports it, and this line promises nothing.
     write_stderr("\nstopping after the current batch; send the signal again to quit at once\n");
     return;
   }

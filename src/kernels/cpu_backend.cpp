@@ -208,8 +208,9 @@ void activation_and_bias_backward(Activation activation, ConstMatrixView y, Matr
 }
 
 #if defined(__AVX512F__)
-// y[r] = act(x.row(r) · w + b) for a layer with one output: 16 rows at a time, each summed in
-// its own vector register and then across its lanes, and the activation applied to each sum.
+// Computes y[r] = act(x.row(r) · w + b) for a layer with one output, 16 rows at a time. Each row
+// is summed in its own vector register and then across its lanes, and the activation is applied
+// to each sum.
 // Through sgemm and a bias and activation pass over rows of one value, protean_kernels_bench
 // (1 thread, medians of 5) timed dense_forward at N=64 I=64 O=1 at 219 ns and at N=256 I=128
 // O=1 at 1.6 µs; the benchmarks page has the times of this loop.
@@ -247,7 +248,7 @@ void single_output_forward(ConstMatrixView x, const float* w, float bias, Matrix
 // 620 ns with sgemm and 500-610 ns with the loops.
 // The same kind of loops for layers with one input were slower than OpenBLAS (one-input
 // backward 411 → 569 ns), so those stay on sgemm. A plain loop for the one-output forward pass
-// was slower too (196 ns → 1.4 µs); single_output_forward() above sums 16 rows at a time in
+// was slower too (196 ns → 1.4 µs). single_output_forward() above sums 16 rows at a time in
 // registers instead. Both loops below sum in a fixed row order, so results do not depend on
 // the thread count.
 

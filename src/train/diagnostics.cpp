@@ -125,14 +125,14 @@ void check_loss(const TrainResult& result, const DiagnosticThresholds& threshold
 void check_validation_fit(const TrainResult& result, std::vector<std::string>& warnings) {
   const auto& history = result.history;
   if (history.empty()) return;
-  const int kept = result.best_epoch > 0 ? result.best_epoch : static_cast<int>(history.size());
-  const EpochStats& stats = history.at(static_cast<std::size_t>(kept - 1));
+  const int kept_epoch = result.best_epoch > 0 ? result.best_epoch : static_cast<int>(history.size());
+  const EpochStats& stats = history.at(static_cast<std::size_t>(kept_epoch - 1));
   const std::optional<double> r2 = stats.validation_metrics.r2;
   if (!r2 || !(*r2 < 0.0)) return;
   warnings.push_back(fmt::format(
       "the kept epoch {} predicts the validation rows worse than their mean does (r2 {:.4g}); lower the learning "
       "rate, try another optimizer, or leave both to the search",
-      kept, *r2));
+      kept_epoch, *r2));
 }
 
 }  // namespace

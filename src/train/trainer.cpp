@@ -25,7 +25,7 @@ double l2_norm(ConstMatrixView m);
 // Asks the processor to start loading the given rows into the caches, so that the next
 // gather_rows() copies them from the cache rather than from memory while this step computes.
 // One prefetch per 512 bytes is enough to start the hardware's own stream prefetcher on a row.
-// A prefetch for every 64-byte line stalled the core once its miss buffers were full: one
+// A prefetch for every 64-byte line stalled the core once its miss buffers were full. One
 // fashion epoch on one thread ran at 206 k samples/s with a prefetch per line, 210 k with none
 // and 218 k with one per 512 bytes (protean_bench fashion 1 1, medians of 5 runs).
 void prefetch_rows(ConstMatrixView source, const Index* rows, Index count) {
