@@ -36,7 +36,7 @@ void WorkerPool::work_on_parts(int slot) {
   // Slot s of n owns parts [parts·s/n, parts·(s+1)/n) and runs them first. These are the same
   // parts each time an operation of the same shape comes round. The data a thread wrote for a
   // part in one step (Adam's moments, a block of activations) is so in its own cache in the next.
-  // Then it takes what the other slots have not started, so a late or slow thread holds no one up.
+  // Then it takes what the other slots have not started, so a late or slow thread delays no one.
   for (int offset = 0; offset < slots_; ++offset) {
     const int owner = (slot + offset) % slots_;
     const int last = first_part(owner + 1);

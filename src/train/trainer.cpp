@@ -39,10 +39,10 @@ void prefetch_rows(ConstMatrixView source, const Index* rows, Index count) {
 // Copies the rows of a batch. For a data set larger than the caches each row is a trip to
 // memory, 5% of a one-core fashion step, so the rows are shared among the backend's threads.
 // With `next_rows`, the thread that copies rows [i, j) of this batch also prefetches rows [i, j)
-// of the next one. So the prefetching is shared too, and each row lands in the cache of the
-// thread that will copy it, because the pool gives a thread the same parts every step. Smaller data
-// sets are prefetched too: perf showed the copy of surface's rows (768 KiB in all, read in
-// random order) waiting on cache misses for 3% of a one-core step.
+// of the next one. The pool gives a thread the same parts every step, so each row lands in the
+// cache of the thread that will copy it. Smaller data sets are prefetched too: perf showed the
+// copy of surface's rows (768 KiB in all, read in random order) waiting on cache misses for 3%
+// of a one-core step.
 constexpr Index kNarrowRow = 8;
 
 void gather_rows(int threads, ConstMatrixView source, const Index* rows, Index count, MatrixView out,
