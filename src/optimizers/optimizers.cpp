@@ -46,9 +46,9 @@ struct AdamTerms {
 };
 
 // m = β₁m + (1-β₁)g,  v = β₂v + (1-β₂)g²,  w -= step_scale · m / (√(v · v_correction) + ε)
-// over `n` values. Returns false when a new weight is NaN or infinite. The division and the square root bound this loop. With AVX-512 the division
-// becomes the processor's 14-bit reciprocal estimate refined by one Newton step, accurate to
-// about 2⁻²⁷. One step over the curve network's 4352 values then took 534 instead of 711 ns on
+// over `n` values. Returns false when a new weight is NaN or infinite. The division and the
+// square root bound this loop. With AVX-512 the division becomes the processor's 14-bit
+// reciprocal estimate refined by one Newton step, accurate to about 2⁻²⁷. One step over the curve network's 4352 values then took 534 instead of 711 ns on
 // this AMD EPYC core (protean_kernels_bench, adam_step, medians of 3).
 bool adam_update(const AdamTerms& terms, Index n, const float* grad, float* m, float* v, float* w) {
   Index i = 0;
@@ -57,8 +57,9 @@ bool adam_update(const AdamTerms& terms, Index n, const float* grad, float* m, f
   const __m512 beta2 = _mm512_set1_ps(terms.beta2), rest2 = _mm512_set1_ps(1.0f - terms.beta2);
   const __m512 step_scale = _mm512_set1_ps(terms.step_scale), v_correction = _mm512_set1_ps(terms.v_correction);
   const __m512 epsilon = _mm512_set1_ps(terms.epsilon), two = _mm512_set1_ps(2.0f);
-  // Lanes that ever held a NaN or infinite new weight. The check rides along with the update,
-  // which is bound by memory traffic, where a separate pass would read every weight again.
+  // The bits of w − w of every new weight, ORed together: not zero once a new weight was NaN or
+  // infinite. The check rides along with the update, where a separate pass would read every
+  // weight again.
   __m512i non_finite = _mm512_setzero_si512();
   // Full vectors use plain loads and stores. Only the last, partial vector needs masked ones.
   const auto update = [&](Index at, auto masked, __mmask16 lanes) {
