@@ -367,8 +367,9 @@ std::vector<LayerConfig> parse_architecture(std::string_view text) {
 std::string format_architecture(const std::vector<LayerConfig>& layers) {
   std::string text;
   for (std::size_t i = 0; i < layers.size();) {
+    // A run longer than the parser's largest repeat count is written as several runs.
     std::size_t run = 1;
-    while (i + run < layers.size() && layers[i + run] == layers[i]) ++run;
+    while (i + run < layers.size() && run < static_cast<std::size_t>(kMaxRepeat) && layers[i + run] == layers[i]) ++run;
     if (!text.empty()) text += ", ";
     text += format_layer(layers[i]);
     if (run > 1) text += fmt::format("{}x{}", layers[i].kind == LayerKind::residual ? "" : " ", run);

@@ -72,6 +72,16 @@ TEST(Architecture, TextRoundTrip) {
   }
 }
 
+// A run of equal layers longer than the largest repeat count is printed as several runs, so the
+// text still parses. The fuzzer found "1, 1x6262, 1x6262", which printed as "1 x12525".
+TEST(Architecture, LongRunsPrintAsSeveralRepeats) {
+  const auto layers = parse_architecture("1, 1x6262, 1x6262");
+  ASSERT_EQ(layers.size(), 12525u);
+  EXPECT_EQ(format_architecture(layers), "1 x10000, 1 x2525");
+  EXPECT_EQ(parse_architecture(format_architecture(layers)), layers);
+  EXPECT_EQ(format_architecture(parse_architecture("res(4)x10000, res(4)")), "res(4)x10000, res(4)");
+}
+
 TEST(Architecture, NetworkDescribeRoundTrip) {
   const std::string text = "fourier:4, 32 tanh, res(32 relu)x2, res(16 gelu), bn, ln, dropout:0.5, 2";
   Network net(2);
