@@ -112,6 +112,26 @@ TEST(CpuBackend, DenseForwardLeavesPaddingAlone) {
   }
 }
 
+// A row's output does not depend on the rows around it: forwarded alone, it gets the same bits
+// as inside a batch, where the kernels handle blocks of rows (16 at a time for one output) and
+// a shorter tail.
+TEST(CpuBackend, DenseForwardOfARowDoesNotDependOnItsBatch) {
+  Rng rng(14);
+  for (const Shape& s : std::vector<Shape>{{37, 64, 1}, {50, 130, 1}, {37, 3, 64}, {70, 64, 64}, {40, 17, 48}}) {
+    SCOPED_TRACE(describe(s, 0, Activation::tanh));
+    StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
+    StridedMatrix batch(s.n, s.outputs, 0, rng), single(1, s.outputs, 0, rng);
+    cpu_backend().dense_forward(Activation::tanh, x.view, w.view, b.view, batch.view);
+    for (Index r = 0; r < s.n; ++r) {
+      cpu_backend().dense_forward(Activation::tanh, ConstMatrixView(x.view).middle_rows(r, 1), w.view, b.view,
+                                  single.view);
+      for (Index c = 0; c < s.outputs; ++c) {
+        ASSERT_EQ(single.view(0, c), batch.view(r, c)) << "row " << r << " column " << c;
+      }
+    }
+  }
+}
+
 TEST(CpuBackend, DenseBackwardMatchesReference) {
   Rng rng(13);
   for (const Shape& s : shapes()) {
