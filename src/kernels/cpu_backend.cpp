@@ -204,6 +204,18 @@ void activation_and_bias_backward(Activation activation, ConstMatrixView y, Matr
     if (block == y.cols()) return;
     // The last columns, fewer than a block, summed in place.
     const Index width = y.cols() - block;
+    if (width == 1) {
+      // A layer with one output: its sum stays in a register. Through memory, the store of one
+      // row's sum and the load of it for the next made this pass take a third of its time.
+      float total = 0.0f;
+      for (Index r = 0; r < y.rows(); ++r) {
+        float* grad = dy.row(r) + block;
+        derivative_pass(y.row(r) + block, grad, 1);
+        total += *grad;
+      }
+      db.data()[block] = total;
+      return;
+    }
     float* bias_grad = db.data() + block;
     std::fill(bias_grad, bias_grad + width, 0.0f);
     for (Index r = 0; r < y.rows(); ++r) {
