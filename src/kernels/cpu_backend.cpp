@@ -410,9 +410,17 @@ class CpuBackend final : public Backend {
     if (x.cols() >= 1 && x.cols() <= kMaxFewInputs) {
       // The loop wrote 32768 outputs in about 1.3 µs (N=256 I=2 O=128), a block worth a hand-over.
       const Index rows_per_part = std::max<Index>(kFewInputsRows, 32768 / std::max<Index>(y.cols(), 1));
+      const bool fused = detail::has_fused_forward(activation);
       detail::run_in_blocks(threads(), y.rows(), rows_per_part, [&](Index begin, Index end) {
-        few_inputs_forward(activation, ConstMatrixView(x).middle_rows(begin, end - begin), w, b,
-                           y.middle_rows(begin, end - begin));
+        const ConstMatrixView x_rows = ConstMatrixView(x).middle_rows(begin, end - begin);
+        if (fused) {
+          // The register tiles keep a block of w in registers across rows: dense_forward at
+          // N=64 I=1 O=64 took 134-135 ns against 153 ns, and at N=256 I=2 O=128 1.12-1.14 µs
+          // against 1.42-1.52 µs through few_inputs_forward.
+          detail::fused_dense_forward(activation, x_rows, w, b, y.middle_rows(begin, end - begin));
+        } else {
+          few_inputs_forward(activation, x_rows, w, b, y.middle_rows(begin, end - begin));
+        }
       });
       return;
     }
