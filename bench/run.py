@@ -25,7 +25,10 @@ TASKS = ["curve", "surface", "fashion", "wide"]
 # Epochs per task in a full run. Wide costs 46 MFLOP a sample, so it runs 2 epochs; a full run
 # took about 3 minutes on a 2-core AMD EPYC.
 EPOCHS = {"curve": 3, "surface": 3, "fashion": 3, "wide": 2}
-REPEATS = {"curve": 5, "surface": 3, "fashion": 3, "wide": 3}
+# Runs per measurement. On a shared 2-core VM, two-thread runs have fallen to the one-thread
+# rate for seconds at a time: all three surface runs of one bench run did. Surface's runs last
+# about 0.2 s, so it repeats most, which spreads its runs over more time.
+REPEATS = {"curve": 5, "surface": 7, "fashion": 5, "wide": 3}
 # A program stops repeating a measurement once its runs took this many seconds in total, after
 # at least one run. PyTorch with 2 threads ran 15-35× slower than with 1 on curve and surface on a
 # 2-core AMD EPYC, and this keeps such cases from dominating the run time.
