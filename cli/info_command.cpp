@@ -22,9 +22,13 @@ std::string describe_search(const nlohmann::json& search) try {
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const nlohmann::json& candidate = candidates[i];
     const nlohmann::json& loss = candidate.value("held_out_loss", nlohmann::json());
-    text += fmt::format("  {:<6} weight decay {:<8g} held-out loss {}{}\n", candidate.value("optimizer", std::string("?")),
+    const nlohmann::json& error = candidate.value("standard_error", nlohmann::json());
+    // The standard error says how far apart two losses must be to tell the candidates apart.
+    const std::string spread =
+        loss.is_number() && error.is_number() ? fmt::format(" (standard error {:.2g})", error.get<double>()) : "";
+    text += fmt::format("  {:<6} weight decay {:<8g} held-out loss {}{}{}\n", candidate.value("optimizer", std::string("?")),
                         candidate.value("weight_decay", 0.0), loss.is_number() ? fmt::format("{:.6g}", loss.get<double>()) : "diverged",
-                        i == chosen ? "  (chosen)" : "");
+                        spread, i == chosen ? "  (chosen)" : "");
   }
   return text;
 }

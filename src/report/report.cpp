@@ -158,14 +158,16 @@ std::string summary_table(const Model& model, const Dataset& data, const TrainRe
       try {
         for (const nlohmann::json& candidate : search["candidates"]) {
           const nlohmann::json loss = candidate.value("held_out_loss", nlohmann::json());
+          const nlohmann::json error = candidate.value("standard_error", nlohmann::json());
+          std::string value = loss.is_number() ? fmt::format("{:.4g}", loss.get<double>()) : std::string("diverged");
+          if (loss.is_number() && error.is_number()) value += fmt::format(" ± {:.2g}", error.get<double>());
           parts.push_back(fmt::format("{} {:g}: {}", candidate.value("optimizer", std::string("?")),
-                                      candidate.value("weight_decay", 0.0),
-                                      loss.is_number() ? fmt::format("{:.4g}", loss.get<double>()) : std::string("diverged")));
+                                      candidate.value("weight_decay", 0.0), value));
         }
       } catch (const nlohmann::json::exception&) {
         parts = {"the stored record of the search is malformed"};  // a model file from another writer
       }
-      rows.emplace_back("search (held-out loss per optimizer and weight decay)", fmt::format("{}", fmt::join(parts, "; ")));
+      rows.emplace_back("search (held-out loss ± standard error per optimizer and weight decay)", fmt::format("{}", fmt::join(parts, "; ")));
     }
   }
   std::string html = "<table class=\"summary\">\n";

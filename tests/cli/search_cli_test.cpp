@@ -40,6 +40,7 @@ TEST(CliSearch, OnPrintsCandidatesAndChoice) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_THAT(info.out, HasSubstr("search: 5-fold cross-validation, "));
   EXPECT_THAT(info.out, HasSubstr("  lbfgs  weight decay 0.01     held-out loss "));
+  EXPECT_THAT(info.out, HasSubstr(" (standard error "));
   EXPECT_THAT(info.out, HasSubstr("(chosen)"));
 }
 

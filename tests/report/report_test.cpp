@@ -80,8 +80,12 @@ TEST(Report, SearchedModelShowsCandidates) {
   FitResult result = fit(data, options);
   write_report(result.model, data, &result.training, folder.path() / "out");
   const std::string html = report_test::read_file(folder.path() / "out" / "report.html");
-  EXPECT_NE(html.find("search (held-out loss per optimizer and weight decay)"), std::string::npos);
+  EXPECT_NE(html.find("search (held-out loss ± standard error per optimizer and weight decay)"), std::string::npos);
   EXPECT_NE(html.find("adam 0: "), std::string::npos);
+  const std::size_t adam = html.find("adam 0: ");
+  ASSERT_NE(adam, std::string::npos);
+  EXPECT_NE(html.substr(adam, html.find(';', adam) - adam).find(" ± "), std::string::npos)
+      << "the standard error of a candidate's loss";
   EXPECT_NE(html.find("chosen by 5-fold cross-validation"), std::string::npos) << "the recipe row";
   // The search trains on every row, so the loss figure has no validation curve in its title.
   expect_figure(folder.path() / "out", "loss", "Training loss");
