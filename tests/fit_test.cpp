@@ -240,6 +240,38 @@ TEST(Fit, DuplicateInputNamesAreRejected) {
   }
 }
 
+// A hard_tanh or hard_sigmoid unit is linear between its kinks. With Glorot's weights no input
+// reached a kink, and the network stayed at about the best straight line through sin(2x).
+TEST(Fit, HardActivationsFitOneInputCurve) {
+  Dataset data;
+  Rng rng(12);
+  data.inputs = Matrix::zeros(500, 1);
+  data.targets = Matrix::zeros(500, 1);
+  for (Index r = 0; r < data.inputs.rows(); ++r) {
+    data.inputs(r, 0) = rng.uniform(-3.0f, 3.0f);
+    data.targets(r, 0) = std::sin(2.0f * data.inputs(r, 0));
+  }
+  data.input_names = {"x"};
+  data.target_names = {"y"};
+  for (const Activation activation : {Activation::hard_tanh, Activation::hard_sigmoid}) {
+    SCOPED_TRACE(std::string(to_string(activation)));
+    FitOptions options;
+    options.hidden = {32, 32};
+    options.activation = activation;
+    options.epochs = 400;
+    options.search = SearchMode::off;
+    options.validation_fraction = 0.0;
+    FitResult result = fit(data, options);
+    const Matrix predicted = result.model.predict(data.inputs);
+    double residual = 0.0, total = 0.0;
+    for (Index r = 0; r < data.inputs.rows(); ++r) {
+      residual += std::pow(predicted(r, 0) - data.targets(r, 0), 2.0);
+      total += std::pow(data.targets(r, 0), 2.0);  // the targets have mean about 0
+    }
+    EXPECT_GT(1.0 - residual / total, 0.95) << "r² on the training rows";
+  }
+}
+
 TEST(FitSearch, ModeNamesRoundTrip) {
   for (const SearchMode mode : {SearchMode::automatic, SearchMode::on, SearchMode::off}) {
     EXPECT_EQ(parse_search_mode(to_string(mode)), mode);

@@ -64,13 +64,15 @@ void Dense::initialize(Rng& rng) {
   if (init == Init::automatic) {
     const bool relu_like = activation_ == Activation::relu || activation_ == Activation::leaky_relu;
     init = relu_like ? Init::he : Init::glorot;
+    if (activation_ == Activation::hard_tanh || activation_ == Activation::hard_sigmoid) init = Init::lecun;
     if (activation_ == Activation::sine) init = Init::siren;
   }
   if (init == Init::siren_first || init == Init::siren) {
     const float limit = init == Init::siren_first ? 1.0f / fan_in : std::sqrt(6.0f / fan_in) / act::Sine::kOmega;
     for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = rng.uniform(-limit, limit);
-  } else if (init == Init::he) {
-    const float deviation = std::sqrt(2.0f / fan_in);
+  } else if (init == Init::he || init == Init::lecun) {
+    float deviation = std::sqrt((init == Init::he ? 2.0f : 1.0f) / fan_in);
+    if (init == Init::lecun && activation_ == Activation::hard_sigmoid) deviation *= 3.0f;
     for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = deviation * rng.normal();
   } else {
     const float limit = std::sqrt(6.0f / (fan_in + fan_out));

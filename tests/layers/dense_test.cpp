@@ -107,5 +107,19 @@ TEST(Dense, HeInitHasExpectedSpread) {
   EXPECT_NEAR(variance, 2.0 / 200.0, 0.1 * 2.0 / 200.0);
 }
 
+TEST(Dense, LecunInitScalesForHardActivations) {
+  for (const auto& [activation, deviation] : {std::pair{Activation::hard_tanh, 1.0}, {Activation::hard_sigmoid, 3.0}}) {
+    SCOPED_TRACE(std::string(to_string(activation)));
+    Rng rng(3);
+    Dense layer(4, 2000, activation);
+    layer.initialize(rng);
+    double sum_squares = 0.0;
+    for (Index i = 0; i < layer.weight().size(); ++i) sum_squares += layer.weight().data()[i] * layer.weight().data()[i];
+    const double variance = sum_squares / static_cast<double>(layer.weight().size());
+    const double expected = deviation * deviation / 4.0;
+    EXPECT_NEAR(variance, expected, 0.1 * expected);
+  }
+}
+
 }  // namespace
 }  // namespace protean
