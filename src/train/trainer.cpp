@@ -64,6 +64,18 @@ void gather_rows(int threads, ConstMatrixView source, const Index* rows, Index c
   });
 }
 
+// Fisher-Yates with our own portable integer draws. In a function of its own, on a copy of the
+// generator, the state stays in registers: inside train() it was spilled to the stack, and the
+// shuffle took 3.3% of a curve step.
+[[gnu::noinline]] void shuffle(std::vector<Index>& order, Rng& rng) {
+  Rng local = rng;
+  for (Index i = static_cast<Index>(order.size()) - 1; i > 0; --i) {
+    std::swap(order[static_cast<std::size_t>(i)],
+              order[static_cast<std::size_t>(local.uniform_index(static_cast<std::uint64_t>(i) + 1))]);
+  }
+  rng = local;
+}
+
 // The loss that restore_best, patience and the plateau schedule watch.
 double tracked_loss_of(const EpochStats& stats) {
   return std::isnan(stats.validation_loss) ? stats.train_loss : stats.validation_loss;
@@ -229,10 +241,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
         result.interrupted = true;
         break;
       }
-      // Fisher-Yates with our own portable integer draws.
-      for (Index i = n - 1; i > 0; --i) {
-        std::swap(order[i], order[rng.uniform_index(static_cast<std::uint64_t>(i) + 1)]);
-      }
+      shuffle(order, rng);
       state.loss_sum = 0.0;
       state.rows_seen = 0;
       std::fill(state.gradient_norm_sums.begin(), state.gradient_norm_sums.end(), 0.0);
