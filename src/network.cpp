@@ -93,7 +93,20 @@ void Network::initialize(std::uint64_t seed) {
 
 ConstMatrixView Network::forward(ConstMatrixView x, Mode mode) {
   ConstMatrixView activations = x;
-  for (auto& layer : layers_) activations = layer->forward(activations, mode);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (mode == Mode::inference && i + 1 < layers_.size()) {
+      // A dense layer followed by a dense layer with one output, the end of most regression
+      // networks, runs as one operation, so the backend can keep the hidden values in registers.
+      auto* first = dynamic_cast<Dense*>(layers_[i].get());
+      auto* second = dynamic_cast<Dense*>(layers_[i + 1].get());
+      if (first != nullptr && second != nullptr && first->can_forward_to_one_output(*second)) {
+        activations = first->forward_to_one_output(*second, activations);
+        ++i;
+        continue;
+      }
+    }
+    activations = layers_[i]->forward(activations, mode);
+  }
   return activations;
 }
 

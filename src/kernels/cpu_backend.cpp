@@ -474,6 +474,30 @@ class CpuBackend final : public Backend {
     });
   }
 
+  void dense_forward_to_one_output(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
+                                   Activation out_activation, ConstMatrixView w_out, ConstMatrixView b_out,
+                                   MatrixView hidden, MatrixView y_out) override {
+    // The same conditions under which dense_forward() sends the first layer to the register
+    // tiles and the second to single_output_forward(), whose additions the fused kernel repeats.
+    const bool first_in_tiles = detail::has_fused_forward(activation) && x.cols() > 0 &&
+                                x.cols() <= kMaxFusedInputs && w.cols() >= kMinFusedOutputs;
+    if (!first_in_tiles || w.cols() <= kMaxFewInputs || derivative_needs_input(out_activation)) {
+      Backend::dense_forward_to_one_output(activation, x, w, b, out_activation, w_out, b_out, hidden, y_out);
+      return;
+    }
+    thread_local std::vector<float> column;
+    column.resize(static_cast<std::size_t>(w_out.rows()));
+    for (Index i = 0; i < w_out.rows(); ++i) column[static_cast<std::size_t>(i)] = w_out(i, 0);
+    const float* const weights = column.data();
+    // Rows of about 4 MFLOP per part, as for a small product.
+    const double flops_per_row = 2.0 * static_cast<double>(x.cols()) * static_cast<double>(w.cols());
+    const auto rows_per_part = std::max<Index>(16, static_cast<Index>(kFlopsPerSmallPart / flops_per_row));
+    detail::run_in_blocks(threads(), x.rows(), rows_per_part, [&](Index begin, Index end) {
+      detail::fused_dense_forward_to_one_output(activation, ConstMatrixView(x).middle_rows(begin, end - begin), w, b,
+                                                out_activation, weights, b_out(0, 0), y_out.middle_rows(begin, end - begin));
+    });
+  }
+
  private:
   // c = alpha · op(a) · op(b) + beta · c in parts (see Partition). With more than one part, or
   // with a libxsmm product run in row chunks, it calls finish_part(block of c, its first column)

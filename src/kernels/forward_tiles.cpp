@@ -12,6 +12,7 @@
 #endif
 #include <algorithm>
 #include <cassert>
+#include <type_traits>
 
 namespace protean::detail {
 
@@ -51,10 +52,11 @@ struct VectorActivation<act::HardTanh> {
   }
 };
 
-// kRows rows and kVectors·16 columns of y, the last vector's lanes limited by `last`.
-template <typename Act, int kRows, int kVectors>
-void tile(const float* x, Index x_stride, const float* w, Index w_stride, Index k, const float* bias, float* y,
-          Index y_stride, __mmask16 last) {
+// Sums act(x·w + b) for kRows rows and kVectors·16 columns, the last vector's lanes limited by
+// `last`, and hands each activated vector to finish(row, vector, value).
+template <typename Act, int kRows, int kVectors, typename Finish>
+void tile(const float* x, Index x_stride, const float* w, Index w_stride, Index k, const float* bias, __mmask16 last,
+          Finish&& finish) {
   __m512 sums[kRows][kVectors];
 #pragma GCC unroll 4
   for (int v = 0; v < kVectors; ++v) {
@@ -79,58 +81,105 @@ void tile(const float* x, Index x_stride, const float* w, Index w_stride, Index 
 #pragma GCC unroll 6
   for (int r = 0; r < kRows; ++r) {
 #pragma GCC unroll 4
-    for (int v = 0; v < kVectors; ++v) {
-      const __m512 out = VectorActivation<Act>::apply(sums[r][v]);
-      if (v + 1 < kVectors) {
-        _mm512_storeu_ps(y + r * y_stride + 16 * v, out);
-      } else {
-        _mm512_mask_storeu_ps(y + r * y_stride + 16 * v, last, out);
-      }
-    }
+    for (int v = 0; v < kVectors; ++v) finish(r, v, VectorActivation<Act>::apply(sums[r][v]));
   }
 }
 
 constexpr int kTileRows = 6;
 constexpr int kTileVectors = 4;
+constexpr Index kBlock = 16 * kTileVectors;
 
-// All rows of one block of at most 64 columns.
-template <typename Act, int kVectors>
-void column_block(ConstMatrixView x, const float* w, Index w_stride, const float* bias, float* y, Index y_stride,
-                  __mmask16 last) {
-  const Index k = x.cols();
-  Index r = 0;
-  for (; r + kTileRows <= x.rows(); r += kTileRows) {
-    tile<Act, kTileRows, kVectors>(x.row(r), x.stride(), w, w_stride, k, bias, y + r * y_stride, y_stride, last);
+// A block of at most 64 columns: where it starts, its width in vectors and the lanes of its
+// last vector.
+struct ColumnBlock {
+  Index first = 0;
+  int vectors = 0;
+  __mmask16 last = 0;
+};
+
+ColumnBlock column_block(Index first, Index columns) {
+  const Index width = std::min(kBlock, columns - first);
+  ColumnBlock block;
+  block.first = first;
+  block.vectors = static_cast<int>((width + 15) / 16);
+  const Index in_last = width - 16 * (block.vectors - 1);
+  block.last = static_cast<__mmask16>(in_last == 16 ? 0xffffu : (1u << in_last) - 1u);
+  return block;
+}
+
+// Calls fn(std::integral_constant<int, n>) for n = count, 1 ≤ count ≤ limit ≤ 6, so that tiles
+// get their row and vector counts at compile time.
+template <int kLimit, typename Fn>
+void with_count(int count, Fn&& fn) {
+  switch (count) {
+    case 1: return fn(std::integral_constant<int, 1>{});
+    case 2: if constexpr (kLimit >= 2) return fn(std::integral_constant<int, 2>{}); break;
+    case 3: if constexpr (kLimit >= 3) return fn(std::integral_constant<int, 3>{}); break;
+    case 4: if constexpr (kLimit >= 4) return fn(std::integral_constant<int, 4>{}); break;
+    case 5: if constexpr (kLimit >= 5) return fn(std::integral_constant<int, 5>{}); break;
+    case 6: if constexpr (kLimit >= 6) return fn(std::integral_constant<int, 6>{}); break;
+    default: break;
   }
-  const float* x_rest = x.data() + r * x.stride();
-  float* y_rest = y + r * y_stride;
-  switch (x.rows() - r) {
-    case 0: return;
-    case 1: return tile<Act, 1, kVectors>(x_rest, x.stride(), w, w_stride, k, bias, y_rest, y_stride, last);
-    case 2: return tile<Act, 2, kVectors>(x_rest, x.stride(), w, w_stride, k, bias, y_rest, y_stride, last);
-    case 3: return tile<Act, 3, kVectors>(x_rest, x.stride(), w, w_stride, k, bias, y_rest, y_stride, last);
-    case 4: return tile<Act, 4, kVectors>(x_rest, x.stride(), w, w_stride, k, bias, y_rest, y_stride, last);
-    default: return tile<Act, 5, kVectors>(x_rest, x.stride(), w, w_stride, k, bias, y_rest, y_stride, last);
-  }
+  assert(false);  // a count outside 1..kLimit
 }
 
 template <typename Act>
 void forward(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView y) {
-  constexpr Index kBlock = 16 * kTileVectors;
+  // Column blocks outside, rows inside: a block of w stays in the L1 cache for every row.
   for (Index first = 0; first < y.cols(); first += kBlock) {
-    const Index width = std::min(kBlock, y.cols() - first);
-    const int vectors = static_cast<int>((width + 15) / 16);
-    const Index in_last = width - 16 * (vectors - 1);
-    const auto last = static_cast<__mmask16>(in_last == 16 ? 0xffffu : (1u << in_last) - 1u);
-    const float* w_block = w.data() + first;
-    const float* bias = b.data() + first;
-    float* y_block = y.data() + first;
-    switch (vectors) {
-      case 1: column_block<Act, 1>(x, w_block, w.stride(), bias, y_block, y.stride(), last); break;
-      case 2: column_block<Act, 2>(x, w_block, w.stride(), bias, y_block, y.stride(), last); break;
-      case 3: column_block<Act, 3>(x, w_block, w.stride(), bias, y_block, y.stride(), last); break;
-      default: column_block<Act, 4>(x, w_block, w.stride(), bias, y_block, y.stride(), last); break;
-    }
+    const ColumnBlock block = column_block(first, y.cols());
+    with_count<kTileVectors>(block.vectors, [&](auto vectors) {
+      constexpr int kVectors = decltype(vectors)::value;
+      for (Index r = 0; r < x.rows(); r += kTileRows) {
+        float* out = y.row(r) + block.first;
+        const Index stride = y.stride();
+        const auto store = [&](int row, int v, __m512 value) {
+          if (v + 1 < kVectors) {
+            _mm512_storeu_ps(out + row * stride + 16 * v, value);
+          } else {
+            _mm512_mask_storeu_ps(out + row * stride + 16 * v, block.last, value);
+          }
+        };
+        with_count<kTileRows>(static_cast<int>(std::min<Index>(kTileRows, x.rows() - r)), [&](auto rows) {
+          tile<Act, decltype(rows)::value, kVectors>(x.row(r), x.stride(), w.data() + block.first, w.stride(),
+                                                     x.cols(), b.data() + block.first, block.last, store);
+        });
+      }
+    });
+  }
+}
+
+// y_out = out_act(act(x·w + b)·w_out + b_out) for a second layer with one output. Each row's
+// hidden values go from the registers of its tile into 16 lanes of partial sums, in the order
+// single_output_forward() in cpu_backend.cpp adds them. The lanes are reduced as
+// _mm512_reduce_add_ps does, so the result has the bits of the two layers run one by one.
+template <typename Act, typename OutAct>
+void forward_to_one_output(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, const float* w_out, float b_out,
+                           MatrixView y_out) {
+  // Rows outside, column blocks inside, so that a tile's partial sums stay at hand.
+  for (Index r = 0; r < x.rows(); r += kTileRows) {
+    with_count<kTileRows>(static_cast<int>(std::min<Index>(kTileRows, x.rows() - r)), [&](auto rows) {
+      constexpr int kRows = decltype(rows)::value;
+      __m512 partial[kRows];
+      for (int row = 0; row < kRows; ++row) partial[row] = _mm512_setzero_ps();
+      for (Index first = 0; first < w.cols(); first += kBlock) {
+        const ColumnBlock block = column_block(first, w.cols());
+        with_count<kTileVectors>(block.vectors, [&](auto vectors) {
+          constexpr int kVectors = decltype(vectors)::value;
+          __m512 weights_out[kVectors];
+          for (int v = 0; v < kVectors; ++v) {
+            const float* at = w_out + block.first + 16 * v;
+            weights_out[v] = v + 1 < kVectors ? _mm512_loadu_ps(at) : _mm512_maskz_loadu_ps(block.last, at);
+          }
+          const auto accumulate = [&](int row, int v, __m512 value) {
+            partial[row] = _mm512_fmadd_ps(value, weights_out[v], partial[row]);
+          };
+          tile<Act, kRows, kVectors>(x.row(r), x.stride(), w.data() + block.first, w.stride(), x.cols(),
+                                     b.data() + block.first, block.last, accumulate);
+        });
+      }
+      for (int row = 0; row < kRows; ++row) *y_out.row(r + row) = OutAct::value(_mm512_reduce_add_ps(partial[row]) + b_out);
+    });
   }
 }
 
@@ -154,11 +203,34 @@ void fused_dense_forward(Activation activation, ConstMatrixView x, ConstMatrixVi
   }
 }
 
+void fused_dense_forward_to_one_output(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
+                                       Activation out_activation, const float* w_out, float b_out, MatrixView y_out) {
+  assert(x.cols() == w.rows());
+  assert(x.rows() == y_out.rows());
+  assert(y_out.cols() == 1);
+  assert(!derivative_needs_input(out_activation));
+  with_activation(out_activation, [&](auto out_act) {
+    using OutAct = decltype(out_act);
+    switch (activation) {
+      case Activation::identity: return forward_to_one_output<act::Identity, OutAct>(x, w, b, w_out, b_out, y_out);
+      case Activation::relu: return forward_to_one_output<act::Relu, OutAct>(x, w, b, w_out, b_out, y_out);
+      case Activation::leaky_relu: return forward_to_one_output<act::LeakyRelu, OutAct>(x, w, b, w_out, b_out, y_out);
+      case Activation::hard_tanh: return forward_to_one_output<act::HardTanh, OutAct>(x, w, b, w_out, b_out, y_out);
+      default: assert(false && "has_fused_forward() is false for this activation"); return;
+    }
+  });
+}
+
 #else
 
 bool has_fused_forward(Activation) { return false; }
 
 void fused_dense_forward(Activation, ConstMatrixView, ConstMatrixView, ConstMatrixView, MatrixView) {
+  assert(false);  // has_fused_forward() is false for every activation without AVX-512
+}
+
+void fused_dense_forward_to_one_output(Activation, ConstMatrixView, ConstMatrixView, ConstMatrixView, Activation,
+                                       const float*, float, MatrixView) {
   assert(false);  // has_fused_forward() is false for every activation without AVX-512
 }
 

@@ -27,4 +27,12 @@ bool has_fused_forward(Activation activation);
 // Requires has_fused_forward(activation).
 void fused_dense_forward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView y);
 
+// y_out[N×1] = out_act(act(x·w + b)·w_out + b_out): a layer as fused_dense_forward() computes it
+// followed by a layer with one output, whose weights w_out are contiguous. The hidden values
+// never reach memory, and y_out has the bits of the two layers run one after the other through
+// the CPU backend. out_activation reads its derivative from the output
+// (derivative_needs_input() false). Requires has_fused_forward(activation).
+void fused_dense_forward_to_one_output(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
+                                       Activation out_activation, const float* w_out, float b_out, MatrixView y_out);
+
 }  // namespace protean::detail

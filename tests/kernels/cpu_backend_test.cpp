@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protean/kernels/backend.hpp"
@@ -128,6 +129,31 @@ TEST(CpuBackend, DenseForwardOfARowDoesNotDependOnItsBatch) {
       for (Index c = 0; c < s.outputs; ++c) {
         ASSERT_EQ(single.view(0, c), batch.view(r, c)) << "row " << r << " column " << c;
       }
+    }
+  }
+}
+
+// The fused pair of layers gives the bits of the two layers run one by one, for shapes on both
+// sides of the register tiles' limits (up to 256 inputs, at least 16 hidden units, tiles of 6
+// rows and 64 columns) and activations with and without a fused form.
+TEST(CpuBackend, DenseForwardToOneOutputMatchesTwoLayers) {
+  Rng rng(15);
+  const std::vector<Shape> shapes = {{1, 1, 16},  {5, 3, 20},   {37, 64, 64}, {600, 64, 64},
+                                     {13, 200, 100}, {40, 2, 130}, {9, 300, 64}, {7, 8, 10}};
+  const std::vector<std::pair<Activation, Activation>> activations = {
+      {Activation::relu, Activation::identity}, {Activation::hard_tanh, Activation::tanh},
+      {Activation::leaky_relu, Activation::sigmoid}, {Activation::tanh, Activation::identity}};
+  for (const Shape& s : shapes) {
+    for (const auto& [hidden_activation, out_activation] : activations) {
+      SCOPED_TRACE(describe(s, 1, hidden_activation) + " then " + std::string(to_string(out_activation)));
+      StridedMatrix x(s.n, s.inputs, 1, rng), w(s.inputs, s.outputs, 1, rng), b(1, s.outputs, 0, rng);
+      StridedMatrix w_out(s.outputs, 1, 1, rng), b_out(1, 1, 0, rng);
+      StridedMatrix hidden(s.n, s.outputs, 0, rng), y_pair(s.n, 1, 0, rng), y_two(s.n, 1, 0, rng);
+      cpu_backend().dense_forward_to_one_output(hidden_activation, x.view, w.view, b.view, out_activation, w_out.view,
+                                                b_out.view, hidden.view, y_pair.view);
+      cpu_backend().dense_forward(hidden_activation, x.view, w.view, b.view, hidden.view);
+      cpu_backend().dense_forward(out_activation, hidden.view, w_out.view, b_out.view, y_two.view);
+      for (Index r = 0; r < s.n; ++r) ASSERT_EQ(y_pair.view(r, 0), y_two.view(r, 0)) << "row " << r;
     }
   }
 }

@@ -37,6 +37,16 @@ class Backend {
                               ConstMatrixView y, MatrixView dy, MatrixView dw, MatrixView db,
                               MatrixView dx) = 0;
 
+  // Two dense layers in a row, the second with one output, for inference:
+  //   hidden[N×H] = act(x[N×I] · w[I×H] + b[1×H]),  y_out[N×1] = out_act(hidden · w_out[H×1] + b_out)
+  // y_out has the bits that two dense_forward() calls give. A backend may keep the hidden values
+  // in registers, so `hidden` is scratch space whose contents are unspecified afterwards.
+  // Neither activation may be one whose derivative needs the input (derivative_needs_input()).
+  // The default runs the two dense_forward() calls.
+  virtual void dense_forward_to_one_output(Activation activation, ConstMatrixView x, ConstMatrixView w,
+                                           ConstMatrixView b, Activation out_activation, ConstMatrixView w_out,
+                                           ConstMatrixView b_out, MatrixView hidden, MatrixView y_out);
+
   // Element-wise activation y[N×O] = act(z[N×O]), for activations whose derivative needs the
   // input: Dense computes z with dense_forward(identity, ...) and keeps it for the backward pass.
   virtual void activation_forward(Activation activation, ConstMatrixView z, MatrixView y);

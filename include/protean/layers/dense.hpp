@@ -43,6 +43,12 @@ class Dense final : public Layer {
 
   ConstMatrixView forward(ConstMatrixView x, Mode mode) override;
   MatrixView backward(MatrixView dy, bool need_dx) override;
+  // The inference forward pass of this layer and `next`, a dense layer with one output, in one
+  // call to Backend::dense_forward_to_one_output(). Returns next's output, with the bits two
+  // forward() calls give. Neither layer keeps what backward() needs afterwards. Requires
+  // can_forward_to_one_output(next).
+  ConstMatrixView forward_to_one_output(Dense& next, ConstMatrixView x);
+  bool can_forward_to_one_output(const Dense& next) const;
 
   std::vector<Parameter> parameters() override;
   Index parameter_count() const override { return weight_.size() + bias_.size(); }
