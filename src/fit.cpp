@@ -267,15 +267,21 @@ std::string search_skipped_because(const FitOptions& options, Index rows) {
 
 namespace {
 
-// A model finds its input columns by name when it predicts, so two inputs may not share a name:
-// the second would be read from the first one's column.
-void check_distinct_input_names(const Dataset& data) {
+// A model finds its input and target columns by name when it predicts and evaluates, so no two of
+// them may share a name, because the second would be read from the first one's column.
+void check_distinct_column_names(const Dataset& data) {
   std::set<std::string> seen;
   for (const std::string& name : data.input_names) {
     if (seen.insert(name).second) continue;
     throw Error(Location{data.source}, fmt::format("two input columns are named '{}'", name),
                 "rename one in the header, or leave one out with --drop and its 1-based column number (the name would "
                 "match both)");
+  }
+  for (const std::string& name : data.target_names) {
+    if (seen.count(name) == 0) continue;
+    throw Error(Location{data.source}, fmt::format("an input column has the target column's name '{}'", name),
+                "rename one of them in the header, or leave the input out with --drop and its 1-based column number "
+                "(the name would match both)");
   }
 }
 
@@ -284,7 +290,7 @@ void check_distinct_input_names(const Dataset& data) {
 FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver* observer) {
   const FitOptions options = effective_options(requested);
   check_options(options);
-  check_distinct_input_names(data);
+  check_distinct_column_names(data);
   if (search_applies(options, data)) return fit_after_search(data, options, observer);
   const DataFingerprint data_print = fingerprint_of(data);
   if (options.resume != nullptr && !(options.resume->data == data_print)) {

@@ -90,6 +90,28 @@ Metrics Model::evaluate(const Dataset& data) {
   return classification_metrics(outputs, labels);
 }
 
+namespace {
+
+// The model reads its columns by name, so a header that repeats one of `used_names` leaves it
+// unclear which column contains the values the model needs.
+void reject_repeated_names(const CsvTable& table, const std::vector<std::string>& used_names) {
+  const auto& names = table.column_names;
+  for (const std::string& name : used_names) {
+    std::vector<std::size_t> positions;
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      if (names[c] == name) positions.push_back(c + 1);
+    }
+    if (positions.size() < 2) continue;
+    throw Error(Location{table.source},
+                fmt::format("the header names {} columns '{}' (at positions {}), and the model reads its column '{}' by "
+                            "name",
+                            positions.size(), name, fmt::join(positions, ", "), name),
+                "keep one column of that name: rename or remove the others");
+  }
+}
+
+}  // namespace
+
 Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets) {
   const auto& names = table.column_names;
   auto has_column = [&](const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); };
@@ -99,6 +121,7 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
   options.task = model.task;
   options.has_target = with_targets;
   options.inputs_can_be_dropped = false;
+  options.task_can_be_set = false;
   if (by_name) {
     if (with_targets) {
       const std::string& target = model.target_names.empty() ? std::string() : model.target_names.front();
@@ -108,10 +131,12 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
       }
       options.target = target;
     }
-    for (const auto& name : names) {
-      const bool used = has_column(name) && (std::find(model.input_names.begin(), model.input_names.end(), name) != model.input_names.end() ||
-                                             name == options.target);
-      if (!used) options.drop.push_back(name);
+    std::vector<std::string> used_names = model.input_names;
+    if (with_targets) used_names.push_back(options.target);
+    reject_repeated_names(table, used_names);
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      const bool used = std::find(used_names.begin(), used_names.end(), names[c]) != used_names.end();
+      if (!used) options.drop_positions.push_back(static_cast<Index>(c));
     }
     Dataset data = to_dataset(table, options);
     // to_dataset keeps the table's column order; put the inputs in the model's order.

@@ -272,6 +272,20 @@ TEST(Fit, HardActivationsFitOneInputCurve) {
   }
 }
 
+TEST(Fit, InputNamedLikeTargetIsRejected) {
+  Dataset data = small_regression(30);
+  data.input_names = {"a", "y"};
+  FitOptions options;
+  options.epochs = 1;
+  try {
+    fit(data, options);
+    FAIL() << "an input named like the target 'y' was accepted";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("small.csv: an input column has the target column's name 'y'"));
+    EXPECT_THAT(error.what(), HasSubstr("--drop"));
+  }
+}
+
 TEST(FitSearch, ModeNamesRoundTrip) {
   for (const SearchMode mode : {SearchMode::automatic, SearchMode::on, SearchMode::off}) {
     EXPECT_EQ(parse_search_mode(to_string(mode)), mode);

@@ -47,8 +47,8 @@ class Model {
 // Picks the model's input columns out of a table. When the table has a header, it must name every
 // input; columns are taken by name and other columns are ignored. Without a header the column
 // count must equal the input count, plus one last target column when with_targets. The target column is
-// the model's target name, or the last column of a headerless table. Errors give the expected
-// and the found columns.
+// the model's target name, or the last column of a headerless table. A header that names one of
+// the model's columns twice is an error. Errors give the expected and the found columns.
 Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets);
 
 }  // namespace protean

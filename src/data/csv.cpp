@@ -553,6 +553,13 @@ ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options)
     }
     dropped[static_cast<std::size_t>(column)] = true;
   }
+  for (const Index column : options.drop_positions) {
+    if (column < 0 || column >= table.column_count() || column == roles.target) {
+      throw Error(Location{table.source}, fmt::format("invalid drop position {} in a file of {} columns", column + 1, table.column_count()),
+                  "drop only columns that the file has and that are not the target");
+    }
+    dropped[static_cast<std::size_t>(column)] = true;
+  }
 
   for (Index c = 0; c < table.column_count(); ++c) {
     if (c != roles.target && !dropped[static_cast<std::size_t>(c)]) roles.inputs.push_back(c);
@@ -717,9 +724,10 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   data.targets = Matrix::zeros(rows, 1);
   for (Index r = 0; r < rows; ++r) {
     data.targets(r, 0) = read_finite_cell(table, r, roles.target, "target",
-                                          CellHints{"",
-                                                    ", or use --task classification if the column contains "
-                                                    "class names"});
+                                          CellHints{"", options.task_can_be_set
+                                                            ? ", or use --task classification if the column contains "
+                                                              "class names"
+                                                            : ""});
   }
   return data;
 }

@@ -118,6 +118,57 @@ TEST(Cli, PredictByColumnNameIgnoresExtraColumns) {
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
 }
 
+// The model reads its columns by name, so a repeated name among them is an error. Repeated names
+// among the columns it ignores are not.
+TEST(Cli, PredictRejectsRepeatedModelColumnNames) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+
+  dir.write("twice.csv", "b,a,b\n1,2,3\n");
+  const auto predict = run_cli(dir.path(), "predict m.safetensors twice.csv -o out.csv");
+  EXPECT_EQ(predict.exit_code, 1);
+  EXPECT_THAT(predict.err, HasSubstr("twice.csv: the header names 2 columns 'b' (at positions 1, 3)"));
+  EXPECT_THAT(predict.err, HasSubstr("rename or remove the others"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
+
+  dir.write("targets.csv", "a,b,y,y\n1,2,3,4\n");
+  const auto eval = run_cli(dir.path(), "eval m.safetensors targets.csv");
+  EXPECT_EQ(eval.exit_code, 1);
+  EXPECT_THAT(eval.err, HasSubstr("targets.csv: the header names 2 columns 'y' (at positions 3, 4)"));
+  EXPECT_THAT(eval.err, Not(HasSubstr("1-based index")));
+
+  dir.write("extra.csv", "a,b,note,note\n1,2,x,y\n3,4,z,w\n");
+  const auto ignored = run_cli(dir.path(), "predict m.safetensors extra.csv -o out.csv");
+  ASSERT_EQ(ignored.exit_code, 0) << ignored.err;
+  const std::string out = read_text(dir.path() / "out.csv");
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
+}
+
+TEST(Cli, FitRejectsInputNamedLikeTarget) {
+  TempDir dir;
+  dir.write("data.csv", "a,y,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q");
+  EXPECT_EQ(fit.exit_code, 1);
+  EXPECT_THAT(fit.err, HasSubstr("data.csv: an input column has the target column's name 'y'"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.safetensors"));
+
+  const auto dropped = run_cli(dir.path(), "fit data.csv --drop 2 -o m.safetensors --epochs 2 -q");
+  EXPECT_EQ(dropped.exit_code, 0) << dropped.err;
+}
+
+// eval has no --task, so a regression model's text target must not send the user to it.
+TEST(Cli, EvalTextTargetDoesNotSuggestTask) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  dir.write("labeled.csv", "a,b,y\n1,2,cat\n");
+  const auto eval = run_cli(dir.path(), "eval m.safetensors labeled.csv");
+  EXPECT_EQ(eval.exit_code, 1);
+  EXPECT_THAT(eval.err, HasSubstr("labeled.csv:2:5: cannot parse 'cat' as a number in target column 'y'"));
+  EXPECT_THAT(eval.err, Not(HasSubstr("--task")));
+}
+
 TEST(Cli, CorruptModelIsReported) {
   TempDir dir;
   dir.write("bad.safetensors", std::string("\x20\x00\x00\x00\x00\x00\x00\x00{\"broken", 15));

@@ -72,9 +72,15 @@ struct DatasetOptions {
   std::optional<Task> task;    // empty: classification when any target cell is not a number
   bool has_target = true;      // false: every column is an input (for prediction)
   std::vector<std::string> drop;  // columns to ignore, by name or 1-based index
+  // Columns to ignore by 0-based position, for callers that matched the header themselves and
+  // must not have a name looked up again (it may occur twice, or look like an index).
+  std::vector<Index> drop_positions;
   // false where a trained model fixes the input columns (prediction, evaluation), so that a
   // cell error does not suggest dropping the column with --drop.
   bool inputs_can_be_dropped = true;
+  // false where a trained model fixes the task, so that a bad target cell does not suggest
+  // --task classification.
+  bool task_can_be_set = true;
 };
 
 // Converts a table into a Dataset. Input cells must be finite numbers; errors name the cell
