@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "number_checks.hpp"
 #include "data_options.hpp"
 #include "protean/error.hpp"
 #include "protean/io/model_file.hpp"
@@ -131,7 +132,7 @@ void add_explain_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("--top-units", options->top_units,
                       "Figure: draw only the K units with the largest span, the rest summed (0: all)")
       ->capture_default_str();
-  command->add_option("--points", options->points, "Number of x values to evaluate")->check(CLI::Range(2, 1'000'000))->capture_default_str();
+  command->add_option("--points", options->points, "Number of x values to evaluate")->check(whole_number(2, 1'000'000))->capture_default_str();
   command->callback([options, &global] { run_explain(*options, global); });
 }
 

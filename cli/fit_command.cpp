@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 
 #include "commands.hpp"
 #include "data_options.hpp"
+#include "number_checks.hpp"
 #include "progress.hpp"
 #include "protean/data/idx.hpp"
 #include "protean/architecture.hpp"
@@ -472,7 +474,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"mse", "mae", "huber", "cross_entropy", "bce"}));
   command->add_option("--huber-delta", options->huber_delta,
                       "Huber loss threshold δ, in standard deviations of the target: errors beyond it count linearly")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number("1"))
       ->capture_default_str();
   command->add_option("--optimizer", options->optimizer,
                       "sgd (momentum 0.9), nesterov (SGD with Nesterov momentum 0.9), rmsprop, adam, adamw, or lbfgs "
@@ -480,20 +482,13 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"sgd", "nesterov", "rmsprop", "adam", "adamw", "lbfgs"}));
   command->add_option("--lr", options->learning_rate,
                       "Learning rate (default: 0.01 for sgd and nesterov, 0.001 otherwise; not used by lbfgs)")
-      ->check([](const std::string& text) {
-        try {
-          const double rate = std::stod(text);
-          if (rate > 0 && std::isfinite(rate)) return std::string();
-        } catch (const std::exception&) {
-        }
-        return "invalid learning rate '" + text + "': give a positive number such as 0.001";
-      });
+      ->check(positive_number("0.001"));
   command->add_option("-e,--epochs", options->epochs,
                       "Passes over the training rows (default: from the data size, about 120000 steps, 10 to 2000 epochs, at most 5 million rows visited)")
-      ->check(CLI::Range(1, 1'000'000));
+      ->check(whole_number(1, 1'000'000));
   command->add_option("-b,--batch-size", options->batch_size,
                       "Rows per optimizer step (default: 32 up to 10000 training rows, else 128)")
-      ->check(CLI::Range(Index{1}, Index{1} << 30));
+      ->check(whole_number(1, std::int64_t{1} << 30));
   command->add_option("--schedule", options->schedule,
                       "Learning-rate schedule: cosine (decays to 1% at the last epoch), step (×--lr-factor every "
                       "--step-epochs), exponential (a constant factor per epoch, to 1% at the last), plateau (×--lr-factor "
@@ -502,33 +497,33 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   command->add_option("--warmup", options->warmup,
                       "Epochs of linear learning-rate warm-up before the schedule, from lr/N to lr (default: 0, none)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, std::numeric_limits<std::int32_t>::max()));
   command->add_option("--step-epochs", options->step_epochs,
                       "Epochs between reductions of the step schedule (default: a third of the epochs after warm-up)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, std::numeric_limits<std::int32_t>::max()));
   command->add_option("--lr-factor", options->lr_factor, "Factor applied to the learning rate at each step or plateau reduction, in (0, 1]")
-      ->check(CLI::Range(1e-9, 1.0))
+      ->check(real_number(0.0, Bound::excluded, 1.0, Bound::included, "0.1"))
       ->capture_default_str();
   command->add_option("--plateau-patience", options->plateau_patience,
                       "Epochs without a lower validation loss before the plateau schedule reduces the rate")
-      ->check(CLI::NonNegativeNumber)
+      ->check(whole_number(0, std::numeric_limits<std::int32_t>::max()))
       ->capture_default_str();
   command->add_option("--weight-decay", options->weight_decay,
                       "Weight decay of all weights (not biases): L2 coefficient added to the gradient for sgd, nesterov, "
                       "rmsprop and adam, decoupled decay rate for adamw, (λ/2)·Σw² added to the loss for lbfgs "
                       "(default: chosen by --search, else 0; 0.01 for adamw)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(nonnegative_number("0.0001"));
   command->add_option("--clip-norm", options->clip_norm,
                       "Rescale each step's gradients so that their global L2 norm is at most this (default: 0, off; not used by lbfgs)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(nonnegative_number("1"));
   command->add_option("--patience", options->patience,
                       "Stop after this many epochs without a lower validation loss and keep the best epoch; 0 turns it off "
                       "(default: 10 above 10000 training rows, else off)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, std::numeric_limits<std::int32_t>::max()));
   command->add_option("--validation", options->validation,
-                      "Fraction of rows held out to choose the best epoch, in [0, 1); not used when the search runs, "
+                      "Fraction of rows held out to choose the best epoch, from 0 to 0.99; not used when the search runs, "
                       "which trains the final model on every row")
-      ->check(CLI::Range(0.0, 0.99))
+      ->check(real_number(0.0, Bound::included, 0.99, Bound::included, "0.1"))
       ->capture_default_str();
   command->add_option("--search", options->search,
                       "Choose the optimizer and weight decay by 5-fold cross-validation over 7 candidates, then train on "
@@ -538,23 +533,24 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
   command->add_option("-s,--seed", options->seed, "Random seed: the same seed and data give the same model for any thread count")
+      ->check(unsigned_64_number())
       ->capture_default_str();
   command->add_flag("--diagnostics", options->diagnostics,
                     "Record each layer's weight-gradient norm and activation statistics per epoch, warn about vanishing or "
                     "exploding gradients and dead units; norms are printed with the progress and drawn by --report");
   command->add_option("-j,--threads", options->threads, "Threads for matrix products, and fits that the search runs at once")
-      ->check(CLI::Range(1, 1024))
+      ->check(whole_number(1, 1024))
       ->capture_default_str();
   command->add_option("-o,--output", options->output, "Model file to write (safetensors)")->capture_default_str();
   command->add_option("--report", options->report,
                       "After saving the model, write figures of the fit and report.html into this folder (needs gnuplot)");
   command->add_option("--checkpoint-every", options->checkpoint_every,
                       "Save a checkpoint every N epochs (default: only when stopped by Ctrl-C or SIGTERM)")
-      ->check(CLI::Range(1, 1'000'000));
+      ->check(whole_number(1, 1'000'000));
   command->add_option("--checkpoint-dir", options->checkpoint_dir,
                       "Folder for checkpoints, named <model>-checkpoint-epoch-N.safetensors (default: the output's folder)");
   command->add_option("--keep-checkpoints", options->keep_checkpoints, "Keep only the newest K checkpoints of this run; 0 keeps all")
-      ->check(CLI::Range(0, 1'000'000))
+      ->check(whole_number(0, 1'000'000))
       ->capture_default_str();
   command->add_option("--resume", options->resume,
                       "Continue the run saved in this checkpoint with its stored options; DATA and the output paths may be given anew");

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "number_checks.hpp"
 #include "data_options.hpp"
 #include "protean/data/idx.hpp"
 #include "protean/io/model_file.hpp"
@@ -57,8 +58,8 @@ void add_report_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("--top-units", options->top_units,
                       "Units figure: draw only the K hidden units with the largest contribution span, the rest summed (0: all)")
       ->capture_default_str();
-  command->add_option("--width", options->width, "Figure width in pixels")->check(CLI::Range(200, 10000))->capture_default_str();
-  command->add_option("--height", options->height, "Figure height in pixels")->check(CLI::Range(150, 10000))->capture_default_str();
+  command->add_option("--width", options->width, "Figure width in pixels")->check(whole_number(200, 10000))->capture_default_str();
+  command->add_option("--height", options->height, "Figure height in pixels")->check(whole_number(150, 10000))->capture_default_str();
   command->callback([options, &global] { run_report(*options, global); });
 }
 

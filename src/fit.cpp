@@ -40,7 +40,7 @@ void check_options(const FitOptions& options) {
       throw Error(fmt::format("invalid hidden layer width {}", width), "give widths between 1 and 1000000");
     }
   }
-  if (options.validation_fraction < 0.0 || options.validation_fraction >= 1.0) {
+  if (!(options.validation_fraction >= 0.0 && options.validation_fraction < 1.0)) {
     throw Error(fmt::format("invalid validation fraction {}", options.validation_fraction),
                 "give a fraction in [0, 1), for example 0.1");
   }

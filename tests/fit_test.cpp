@@ -286,6 +286,19 @@ TEST(Fit, InputNamedLikeTargetIsRejected) {
   }
 }
 
+TEST(Fit, NanValidationFractionIsRejected) {
+  FitOptions options;
+  options.epochs = 1;
+  options.search = SearchMode::off;
+  options.validation_fraction = std::nan("");
+  try {
+    fit(small_regression(30), options);
+    FAIL() << "a NaN validation fraction was accepted";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("invalid validation fraction nan"));
+  }
+}
+
 TEST(FitSearch, ModeNamesRoundTrip) {
   for (const SearchMode mode : {SearchMode::automatic, SearchMode::on, SearchMode::off}) {
     EXPECT_EQ(parse_search_mode(to_string(mode)), mode);

@@ -256,6 +256,51 @@ TEST(Cli, UnknownOptionIsUsageError) {
   EXPECT_THAT(result.err, HasSubstr("--epoch"));
 }
 
+struct BadNumberOption {
+  const char* arguments;
+  const char* expected;  // the whole message after "OPTION: "
+};
+
+// Every numeric option rejects NaN, values beyond the float range, fractions given to whole-number
+// options and out-of-range values with a usage error that states the accepted values.
+TEST(Cli, BadNumberOptionsAreExplained) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
+  const std::vector<BadNumberOption> cases = {
+      {"--lr 1e40", "--lr: invalid value '1e40': give a positive number such as 0.001"},
+      {"--lr nan", "--lr: invalid value 'nan': give a positive number such as 0.001"},
+      {"--huber-delta 0", "--huber-delta: invalid value '0': give a positive number such as 1"},
+      {"--clip-norm -1", "--clip-norm: invalid value '-1': give 0 or a positive number such as 1"},
+      {"--weight-decay inf", "--weight-decay: invalid value 'inf': give 0 or a positive number such as 0.0001"},
+      {"--weight-decay 1e40", "--weight-decay: invalid value '1e40': give 0 or a positive number such as 0.0001"},
+      {"--validation nan", "--validation: invalid value 'nan': give a number in [0, 0.99] such as 0.1"},
+      {"--validation 1", "--validation: invalid value '1': give a number in [0, 0.99] such as 0.1"},
+      {"--lr-factor 0", "--lr-factor: invalid value '0': give a number in (0, 1] such as 0.1"},
+      {"--epochs 1.5", "--epochs: invalid value '1.5': give a whole number from 1 to 1000000"},
+      {"--epochs 0", "--epochs: invalid value '0': give a whole number from 1 to 1000000"},
+      {"--patience -1", "--patience: invalid value '-1': give a whole number of 0 or more"},
+      {"--warmup 99999999999", "--warmup: invalid value '99999999999': give a whole number of 0 or more"},
+      {"--seed -1", "--seed: invalid value '-1': give a whole number from 0 to 18446744073709551615"},
+      {"--seed 18446744073709551616",
+       "--seed: invalid value '18446744073709551616': give a whole number from 0 to 18446744073709551615"},
+  };
+  for (const BadNumberOption& bad : cases) {
+    const auto result = run_cli(dir.path(), std::string("fit data.csv -o m.safetensors ") + bad.arguments);
+    EXPECT_EQ(result.exit_code, 2) << bad.arguments;
+    EXPECT_THAT(result.err, HasSubstr(bad.expected)) << bad.arguments;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.safetensors")) << bad.arguments;
+  }
+}
+
+TEST(Cli, LargestSeedIsAccepted) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q --seed 18446744073709551615");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  const auto info = run_cli(dir.path(), "info m.safetensors");
+  EXPECT_THAT(info.out, HasSubstr("seed 18446744073709551615"));
+}
+
 TEST(Cli, InvalidHiddenWidthsAreExplained) {
   TempDir dir;
   dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
