@@ -36,7 +36,7 @@ std::string csv_field(const std::string& text) {
 
 void run_predict(const PredictOptions& options) {
   if (!options.output.empty() && options.output != "-") {
-    check_output_path(options.output, {options.model, options.data, options.data_options.labels});
+    check_output_path(options.output, {options.model, options.data, options.data_options.labels}, "predictions.csv");
   }
   Model model = load_model(options.model);
   if (options.probabilities && model.task != Task::classification) {

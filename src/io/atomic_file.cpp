@@ -64,11 +64,12 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   }
 }
 
-void check_output_path(const std::filesystem::path& output, const std::vector<std::filesystem::path>& inputs) {
+void check_output_path(const std::filesystem::path& output, const std::vector<std::filesystem::path>& inputs,
+                       const std::string& example_name) {
   namespace fs = std::filesystem;
   std::error_code ignored;
   if (fs::is_directory(output, ignored)) {
-    throw Error(Location{output.string()}, "the output path is a folder", "give a file name, for example " + (output / "model.safetensors").string());
+    throw Error(Location{output.string()}, "the output path is a folder", "give a file name, for example " + (output / example_name).string());
   }
   const fs::path folder = output.has_parent_path() ? output.parent_path() : fs::path(".");
   if (!fs::is_directory(folder, ignored)) {

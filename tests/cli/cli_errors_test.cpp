@@ -194,6 +194,18 @@ TEST(Cli, OutputOverInputIsRejected) {
   EXPECT_EQ(read_text(dir.path() / "data.csv"), csv);
 }
 
+TEST(Cli, PredictOutputFolderSuggestsCsvName) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  std::filesystem::create_directory(dir.path() / "out");
+  const auto result = run_cli(dir.path(), "predict m.safetensors train.csv -o out");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("out: the output path is a folder"));
+  EXPECT_THAT(result.err, HasSubstr("out/predictions.csv"));
+  EXPECT_THAT(result.err, Not(HasSubstr("model.safetensors")));
+}
+
 TEST(Cli, MissingOutputFolderFailsBeforeTraining) {
   TempDir dir;
   dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,7 +15,9 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 
 // Checks, before any long work, that `output` can be written: it is not a folder, its folder
 // exists, and it is none of `inputs` (writing it would destroy data the run reads).
-// Throws an Error naming the path and what to do.
-void check_output_path(const std::filesystem::path& output, const std::vector<std::filesystem::path>& inputs);
+// Throws an Error naming the path and what to do. When `output` is a folder, the message suggests
+// `example_name` inside it.
+void check_output_path(const std::filesystem::path& output, const std::vector<std::filesystem::path>& inputs,
+                       const std::string& example_name = "model.safetensors");
 
 }  // namespace protean
