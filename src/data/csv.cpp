@@ -535,6 +535,26 @@ struct ColumnRoles {
   std::vector<Index> inputs;
 };
 
+// Reports a file read as one column, which leaves no inputs beside the target. A first line that
+// contains another delimiter usually means the delimiter was given or detected wrongly.
+[[noreturn]] void throw_single_column(const CsvTable& table) {
+  const std::string& first_line =
+      table.has_header || table.rows.empty() ? table.column_names.front() : table.rows.front().front();
+  const std::string what =
+      fmt::format("the file was read as a single column (its first line is {}), so no input columns are left beside "
+                  "the target",
+                  quote_value(first_line));
+  for (const char other : {',', ';', '\t'}) {
+    if (other == table.delimiter || first_line.find(other) == std::string::npos) continue;
+    const std::string option = other == '\t' ? std::string("tab") : std::string(1, other);
+    throw Error(Location{table.source},
+                fmt::format("{} (the delimiter was '{}')", what, table.delimiter == '\t' ? "tab" : std::string(1, table.delimiter)),
+                fmt::format("the first line contains {}: give --delimiter {}, or leave --delimiter out to detect it",
+                            other == '\t' ? std::string("a tab") : quote_value(std::string(1, other)), quote_value(option)));
+  }
+  throw Error(Location{table.source}, what, "add input columns to the file");
+}
+
 ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options) {
   ColumnRoles roles;
   if (options.has_target) {
@@ -564,6 +584,7 @@ ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options)
   for (Index c = 0; c < table.column_count(); ++c) {
     if (c != roles.target && !dropped[static_cast<std::size_t>(c)]) roles.inputs.push_back(c);
   }
+  if (roles.inputs.empty() && table.column_count() == 1) throw_single_column(table);
   if (roles.inputs.empty()) {
     const auto dropped_count = std::count(dropped.begin(), dropped.end(), true);
     throw Error(Location{table.source},

@@ -796,6 +796,22 @@ TEST(CsvDataset, SingleColumnHasNoInputs) {
   EXPECT_THAT(error.what(), HasSubstr("no input columns are left"));
 }
 
+TEST(CsvDataset, WrongDelimiterSuggestsAnother) {
+  const Error error = error_from([] { to_dataset(parse("a;b;y\n1;2;3\n", delimiter_option(',')), {}); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv: the file was read as a single column (its first line is 'a;b;y')"));
+  EXPECT_THAT(error.what(), HasSubstr("(the delimiter was ',')"));
+  EXPECT_THAT(error.what(), HasSubstr("give --delimiter ';'"));
+}
+
+TEST(CsvDataset, DropsColumnsByPosition) {
+  DatasetOptions options;
+  // Both columns named 'n' go, though a drop by name would match two columns.
+  options.drop_positions = {1, 2};
+  const Dataset data = dataset_from("x,n,n,y\n1,2,3,4\n", options);
+  EXPECT_THAT(data.input_names, ElementsAre("x"));
+  EXPECT_EQ(data.inputs(0, 0), 1.0f);
+}
+
 // Parses about 10 MB of numbers. The time limit only catches work that grows faster than the
 // file, and is generous so that sanitizer builds pass too.
 TEST(CsvDataset, LargeFileParsesQuickly) {
