@@ -1,5 +1,7 @@
 #include "data_options.hpp"
 
+#include "option_checks.hpp"
+
 #include "protean/error.hpp"
 
 namespace protean::cli {
@@ -11,7 +13,8 @@ void add_data_options(CLI::App& command, DataOptions& options, bool with_labels)
   command.add_flag("--no-header", options.no_header, "The first CSV line is data (default: detected)")->excludes(header);
   if (with_labels) {
     command.add_option("--labels", options.labels,
-                       "IDX labels file; DATA is then an IDX images file (MNIST format, plain or .gz)");
+                       "IDX labels file; DATA is then an IDX images file (MNIST format, plain or .gz)")
+        ->check(non_empty_value());
   }
 }
 

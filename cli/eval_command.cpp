@@ -3,6 +3,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "option_checks.hpp"
 #include "data_options.hpp"
 #include "protean/data/idx.hpp"
 #include "protean/io/model_file.hpp"
@@ -34,9 +35,10 @@ void run_eval(const EvalOptions& options) {
 void add_eval_command(CLI::App& app, const GlobalOptions&) {
   auto options = std::make_shared<EvalOptions>();
   CLI::App* command = app.add_subcommand("eval", "Score a saved model on labelled data (RMSE, MAE, R², or accuracy)");
-  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(non_empty_value());
   command->add_option("DATA", options->data, "CSV file with the input columns and the target column")
-      ->required();
+      ->required()
+      ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);
   command->callback([options] { run_eval(*options); });
 }

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "number_checks.hpp"
+#include "option_checks.hpp"
 #include "data_options.hpp"
 #include "protean/error.hpp"
 #include "protean/io/model_file.hpp"
@@ -122,9 +122,11 @@ void add_explain_command(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<ExplainOptions>();
   CLI::App* command = app.add_subcommand(
       "explain", "Print a one-input, one-hidden-layer network as its formula y = b + sum c_i*act(w_i*x + b_i) and draw its units");
-  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
-  command->add_option("-o,--output", options->output, "Figure of the units and their sum to write: a .svg or .png file (needs gnuplot)");
-  command->add_option("--data", options->data, "CSV data to draw behind the units; its inputs also set the range of x");
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(non_empty_value());
+  command->add_option("-o,--output", options->output, "Figure of the units and their sum to write: a .svg or .png file (needs gnuplot)")
+      ->check(non_empty_value());
+  command->add_option("--data", options->data, "CSV data to draw behind the units; its inputs also set the range of x")
+      ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/false);
   command->add_option("--range", options->range, "LOW HIGH: the range of x to evaluate and draw (default: the data's range, "
                                                  "else the training mean ± 2 standard deviations)")

@@ -14,7 +14,7 @@
 
 #include "commands.hpp"
 #include "data_options.hpp"
-#include "number_checks.hpp"
+#include "option_checks.hpp"
 #include "progress.hpp"
 #include "protean/data/idx.hpp"
 #include "protean/architecture.hpp"
@@ -445,11 +445,15 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<FitCommandOptions>();
   CLI::App* command = app.add_subcommand("fit", "Train a network on a CSV file (or IDX images) and save it");
   // Required unless --resume gives it; run_fit() checks.
-  command->add_option("DATA", options->data, "Training data: a CSV file, or an IDX images file with --labels");
+  command->add_option("DATA", options->data, "Training data: a CSV file, or an IDX images file with --labels")
+      ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);
-  command->add_option("--test", options->test, "Data to score after training (same format as DATA); not used for training");
-  command->add_option("--test-labels", options->test_labels, "IDX labels file for --test");
-  command->add_option("-t,--target", options->target, "Target column: a name or a 1-based index (default: the last column)");
+  command->add_option("--test", options->test, "Data to score after training (same format as DATA); not used for training")
+      ->check(non_empty_value());
+  command->add_option("--test-labels", options->test_labels, "IDX labels file for --test")
+      ->check(non_empty_value());
+  command->add_option("-t,--target", options->target, "Target column: a name or a 1-based index (default: the last column)")
+      ->check(non_empty_value());
   command->add_option("--drop", options->drop, "Columns to ignore, by name or 1-based index; repeat it or separate with commas")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
@@ -458,6 +462,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
                       "regression or classification (default: classification when the target holds text)")
       ->check(CLI::IsMember({"regression", "classification"}));
   CLI::Option* hidden = command->add_option("--hidden", options->hidden, "Hidden layer widths, comma-separated, or 'none'")
+                            ->check(non_empty_value())
                             ->capture_default_str();
   CLI::Option* activation = command->add_option("-a,--activation", options->activation, "Hidden activation: " + activation_names())
                                 ->capture_default_str();
@@ -466,6 +471,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
                    "Hidden layers as architecture text, e.g. 'fourier:8, 128 relu, res(128 relu)x3, bn, dropout:0.1' "
                    "(docs/architecture-text.md), or its JSON form; replaces --hidden and --activation. A linear output "
                    "layer is appended unless the text ends with one of the right width")
+      ->check(non_empty_value())
       ->excludes(hidden)
       ->excludes(activation);
   command->add_option("--loss", options->loss,
@@ -541,19 +547,23 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("-j,--threads", options->threads, "Threads for matrix products, and fits that the search runs at once")
       ->check(whole_number(1, 1024))
       ->capture_default_str();
-  command->add_option("-o,--output", options->output, "Model file to write (safetensors)")->capture_default_str();
+  command->add_option("-o,--output", options->output, "Model file to write (safetensors)")
+      ->check(non_empty_value())->capture_default_str();
   command->add_option("--report", options->report,
-                      "After saving the model, write figures of the fit and report.html into this folder (needs gnuplot)");
+                      "After saving the model, write figures of the fit and report.html into this folder (needs gnuplot)")
+      ->check(non_empty_value());
   command->add_option("--checkpoint-every", options->checkpoint_every,
                       "Save a checkpoint every N epochs (default: only when stopped by Ctrl-C or SIGTERM)")
       ->check(whole_number(1, 1'000'000));
   command->add_option("--checkpoint-dir", options->checkpoint_dir,
-                      "Folder for checkpoints, named <model>-checkpoint-epoch-N.safetensors (default: the output's folder)");
+                      "Folder for checkpoints, named <model>-checkpoint-epoch-N.safetensors (default: the output's folder)")
+      ->check(non_empty_value());
   command->add_option("--keep-checkpoints", options->keep_checkpoints, "Keep only the newest K checkpoints of this run; 0 keeps all")
       ->check(whole_number(0, 1'000'000))
       ->capture_default_str();
   command->add_option("--resume", options->resume,
-                      "Continue the run saved in this checkpoint with its stored options; DATA and the output paths may be given anew");
+                      "Continue the run saved in this checkpoint with its stored options; DATA and the output paths may be given anew")
+      ->check(non_empty_value());
   command->add_flag("--retry-lower-lr", options->retry_lower_lr,
                     "When training diverges (NaN or infinity), start again with a 10x lower learning rate, up to 3 times");
   command->callback([options, &global, command] { run_fit(*options, global, *command); });

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "option_checks.hpp"
 #include "protean/io/model_file.hpp"
 
 namespace protean::cli {
@@ -88,7 +89,7 @@ void run_info(const InfoOptions& options) {
 void add_info_command(CLI::App& app, const GlobalOptions&) {
   auto options = std::make_shared<InfoOptions>();
   CLI::App* command = app.add_subcommand("info", "Show a saved model's architecture, preprocessing and training summary");
-  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(non_empty_value());
   command->add_flag("--all-columns", options->all_columns, "List every input column's preprocessing, not only the first 20");
   command->callback([options] { run_info(*options); });
 }

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "data_options.hpp"
+#include "option_checks.hpp"
 #include "protean/data/idx.hpp"
 #include "protean/error.hpp"
 #include "protean/io/atomic_file.hpp"
@@ -95,11 +96,13 @@ void run_predict(const PredictOptions& options) {
 void add_predict_command(CLI::App& app, const GlobalOptions&) {
   auto options = std::make_shared<PredictOptions>();
   CLI::App* command = app.add_subcommand("predict", "Predict targets for new rows with a saved model");
-  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(non_empty_value());
   command->add_option("DATA", options->data, "CSV file with the model's input columns (extra columns are ignored when named)")
-      ->required();
+      ->required()
+      ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);
-  command->add_option("-o,--output", options->output, "CSV file to write (default: standard output)");
+  command->add_option("-o,--output", options->output, "CSV file to write (default: standard output)")
+      ->check(non_empty_value());
   command->add_flag("--probabilities", options->probabilities, "Classification: add one probability column per class");
   command->callback([options] { run_predict(*options); });
 }

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "number_checks.hpp"
+#include "option_checks.hpp"
 #include "data_options.hpp"
 #include "protean/data/idx.hpp"
 #include "protean/io/model_file.hpp"
@@ -49,11 +49,13 @@ void add_report_command(CLI::App& app, const GlobalOptions& global) {
   auto options = std::make_shared<ReportCommandOptions>();
   CLI::App* command = app.add_subcommand(
       "report", "Draw what a saved model learned on labelled data: figures as SVG and PNG, and one offline report.html");
-  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required();
+  command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(non_empty_value());
   command->add_option("DATA", options->data, "CSV file with the input columns and the target column (or IDX images with --labels)")
-      ->required();
+      ->required()
+      ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);
   command->add_option("-o,--output", options->output, "Folder to write the report into (created when missing)")
+      ->check(non_empty_value())
       ->capture_default_str();
   command->add_option("--top-units", options->top_units,
                       "Units figure: draw only the K hidden units with the largest contribution span, the rest summed (0: all)")

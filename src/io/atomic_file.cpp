@@ -68,6 +68,7 @@ void check_output_path(const std::filesystem::path& output, const std::vector<st
                        const std::string& example_name) {
   namespace fs = std::filesystem;
   std::error_code ignored;
+  if (output.empty()) throw Error("the output path is empty", "give a file name, for example " + example_name);
   if (fs::is_directory(output, ignored)) {
     throw Error(Location{output.string()}, "the output path is a folder", "give a file name, for example " + (output / example_name).string());
   }

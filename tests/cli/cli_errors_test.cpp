@@ -304,6 +304,31 @@ TEST(Cli, BadNumberOptionsAreExplained) {
   }
 }
 
+// An empty value, as an unset shell variable gives, is a usage error. It must not select the
+// option's default, a linear model (--hidden), or no output at all.
+TEST(Cli, EmptyOptionValuesAreRejected) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"fit data.csv -o new.safetensors --hidden ''", "--hidden"},
+      {"fit data.csv -o new.safetensors --arch ''", "--arch"},
+      {"fit data.csv -o new.safetensors -t ''", "--target"},
+      {"fit data.csv -o new.safetensors --test ''", "--test"},
+      {"fit data.csv -o new.safetensors --report ''", "--report"},
+      {"fit data.csv -o ''", "--output"},
+      {"predict m.safetensors data.csv -o ''", "--output"},
+      {"predict m.safetensors ''", "DATA"},
+      {"info ''", "MODEL"},
+  };
+  for (const auto& [arguments, option] : cases) {
+    const auto result = run_cli(dir.path(), "--quiet " + arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments;
+    EXPECT_THAT(result.err, HasSubstr(option + ": the value is empty")) << arguments;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "new.safetensors")) << arguments;
+  }
+}
+
 TEST(Cli, LargestSeedIsAccepted) {
   TempDir dir;
   dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");

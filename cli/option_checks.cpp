@@ -1,4 +1,4 @@
-#include "number_checks.hpp"
+#include "option_checks.hpp"
 
 #include <fmt/format.h>
 
@@ -101,6 +101,15 @@ CLI::Validator positive_number(const std::string& example) {
 
 CLI::Validator nonnegative_number(const std::string& example) {
   return real_number(0.0, Bound::included, kFloatMax, Bound::included, example);
+}
+
+CLI::Validator non_empty_value() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        if (!text.empty()) return {};
+        return "the value is empty: give a value, or leave the option out for its default";
+      },
+      "");
 }
 
 }  // namespace protean::cli

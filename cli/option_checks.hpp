@@ -1,7 +1,7 @@
-// Checks of numeric options that state the accepted range in plain words. In CLI11 2.1.2, Range,
-// PositiveNumber and NonNegativeNumber let NaN through, print unbounded ranges with the
-// 309-digit maximum of a double, and report "1.5 not in range 1 to 10" for a fraction given
-// to a whole-number option.
+// Checks of option values whose messages state the accepted values in plain words. They replace
+// CLI11's Range, PositiveNumber and NonNegativeNumber, which in CLI11 2.1.2 let NaN through, print
+// unbounded ranges with the 309-digit maximum of a double, and report "1.5 not in range 1 to 10"
+// for a fraction given to a whole-number option.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -28,5 +28,9 @@ CLI::Validator positive_number(const std::string& example);
 
 // A finite number of 0 or more, within the float range.
 CLI::Validator nonnegative_number(const std::string& example);
+
+// Any text but the empty string. Options whose empty value means "not given" use it, so that an
+// empty shell variable does not silently turn into the default.
+CLI::Validator non_empty_value();
 
 }  // namespace protean::cli
