@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "architecture_json.hpp"
+#include "io/file_kind.hpp"
 #include "protean/architecture.hpp"
 #include "protean/error.hpp"
 #include "protean/io/atomic_file.hpp"
@@ -171,6 +172,12 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
   // Metadata and version.
   const json& metadata = reader.member(header, "__metadata__");
   if (reader.string_member(metadata, "format") != "protean") reader.fail("its metadata 'format' is not 'protean'");
+  // load_checkpoint() removes this entry before it reads the model part.
+  if (metadata.contains("checkpoint")) {
+    throw Error(Location{source}, "this is a training checkpoint, not a model file",
+                fmt::format("continue the run with 'protean fit --resume {}', which saves the model when training ends",
+                            source));
+  }
   const std::string version_text = reader.string_member(metadata, "format_version");
   int version = 0;
   try {
@@ -331,12 +338,8 @@ Model load_model(const std::filesystem::path& path) {
   std::ostringstream content;
   content << in.rdbuf();
   const std::string bytes = content.str();
-  // A model file starts with a binary length whose high bytes are zero; printable text there
-  // means the arguments were most likely swapped or a CSV file was given as the model.
-  const bool looks_like_text = bytes.size() >= 8 && std::all_of(bytes.begin(), bytes.begin() + 8, [](char c) {
-                                 return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c < 0x7f);
-                               });
-  if (looks_like_text) {
+  // The arguments were most likely swapped, or a CSV file was given as the model.
+  if (starts_with_text(bytes)) {
     throw Error(Location{path.string()}, "this is a text file, not a model file",
                 "give the model first and the data second, e.g. 'protean predict model.safetensors data.csv'");
   }

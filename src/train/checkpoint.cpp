@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "io/file_kind.hpp"
 #include "protean/error.hpp"
 #include "protean/io/atomic_file.hpp"
 #include "protean/io/model_file.hpp"
@@ -598,7 +599,12 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   }
   std::ostringstream content;
   content << in.rdbuf();
-  return deserialize_checkpoint(content.str(), path.string());
+  const std::string bytes = content.str();
+  if (starts_with_text(bytes)) {
+    throw Error(Location{path.string()}, "this is a text file, not a checkpoint",
+                "give a checkpoint file that 'protean fit' wrote, named <model>-checkpoint-epoch-N.safetensors");
+  }
+  return deserialize_checkpoint(bytes, path.string());
 }
 
 }  // namespace protean

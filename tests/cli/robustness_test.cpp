@@ -31,6 +31,7 @@ using testing_support::read_text;
 using testing_support::run_cli;
 using testing_support::TempDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string regression_csv(int rows) {
   std::ostringstream csv;
@@ -162,6 +163,28 @@ TEST(CliCheckpoint, ResumeRejectsRecipeOptions) {
   const auto resumed = run_cli(dir.path(), "fit --resume m-checkpoint-epoch-000002.safetensors --lr 0.5");
   EXPECT_EQ(resumed.exit_code, 1);
   EXPECT_THAT(resumed.err, HasSubstr("--lr cannot be combined with --resume"));
+}
+
+// A checkpoint given where a model is expected, and a CSV file given to --resume, are named for
+// what they are instead of being reported as damaged.
+TEST(CliCheckpoint, FilesInWrongPlaceAreNamed) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(60));
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -e 2 --checkpoint-every 2 -q -o m.safetensors").exit_code, 0);
+  const std::string checkpoint = "m-checkpoint-epoch-000002.safetensors";
+
+  for (const std::string command : {"info " + checkpoint, "predict " + checkpoint + " data.csv"}) {
+    const auto result = run_cli(dir.path(), command);
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_THAT(result.err, HasSubstr(checkpoint + ": this is a training checkpoint, not a model file")) << command;
+    EXPECT_THAT(result.err, HasSubstr("protean fit --resume " + checkpoint)) << command;
+    EXPECT_THAT(result.err, Not(HasSubstr("damaged"))) << command;
+  }
+
+  const auto resumed = run_cli(dir.path(), "fit --resume data.csv");
+  EXPECT_EQ(resumed.exit_code, 1);
+  EXPECT_THAT(resumed.err, HasSubstr("data.csv: this is a text file, not a checkpoint"));
+  EXPECT_THAT(resumed.err, Not(HasSubstr("header length")));
 }
 
 TEST(CliCheckpoint, FitWithoutDataIsUsageError) {
