@@ -236,7 +236,8 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
 
   // Check the output path and read everything before training, so that a bad path or test file
   // fails in seconds, not after a long run.
-  check_output_path(options.output, {options.data, options.data_options.labels, options.test, options.test_labels});
+  check_output_path(options.output,
+                    {options.data, options.data_options.labels, options.test, options.test_labels, requested.resume});
   if (!options.report.empty()) {
     std::error_code ignored;
     if (std::filesystem::exists(options.report, ignored) && !std::filesystem::is_directory(options.report, ignored)) {

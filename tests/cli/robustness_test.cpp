@@ -187,6 +187,19 @@ TEST(CliCheckpoint, FilesInWrongPlaceAreNamed) {
   EXPECT_THAT(resumed.err, Not(HasSubstr("header length")));
 }
 
+TEST(CliCheckpoint, ResumeKeepsItsCheckpoint) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(60));
+  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -e 4 --checkpoint-every 2 -q -o m.safetensors").exit_code, 0);
+  const std::string checkpoint = "m-checkpoint-epoch-000002.safetensors";
+  const std::string before = read_text(dir.path() / checkpoint);
+
+  const auto resumed = run_cli(dir.path(), "fit --resume " + checkpoint + " -q -o " + checkpoint);
+  EXPECT_EQ(resumed.exit_code, 1);
+  EXPECT_THAT(resumed.err, HasSubstr("the output path is the input file '" + checkpoint + "'"));
+  EXPECT_EQ(read_text(dir.path() / checkpoint), before);
+}
+
 TEST(CliCheckpoint, FitWithoutDataIsUsageError) {
   TempDir dir;
   const auto fit = run_cli(dir.path(), "fit -o m.safetensors");
