@@ -198,6 +198,28 @@ Dataset read_data(const std::string& path, const std::string& labels, const FitC
   return to_dataset(read_csv(path, csv_options(options.data_options)), dataset_options);
 }
 
+// Warns about options given on the command line that the chosen loss or schedule does not read.
+void warn_about_unused_options(const FitCommandOptions& options, const CLI::App& command) {
+  auto given = [&](const char* name) { return command.count(name) > 0; };
+  if (given("--huber-delta") && options.loss != "huber") {
+    std::fprintf(stderr, "warning: --huber-delta is not used, because the loss is not huber; give --loss huber to use it\n");
+  }
+  const std::string& schedule = options.schedule;
+  if (given("--lr-factor") && schedule != "step" && schedule != "plateau") {
+    std::fprintf(stderr, "warning: --lr-factor is not used by the %s schedule; give --schedule step or plateau to use it\n",
+                 schedule.c_str());
+  }
+  if (given("--step-epochs") && schedule != "step") {
+    std::fprintf(stderr, "warning: --step-epochs is not used by the %s schedule; give --schedule step to use it\n",
+                 schedule.c_str());
+  }
+  if (given("--plateau-patience") && schedule != "plateau") {
+    std::fprintf(stderr,
+                 "warning: --plateau-patience is not used by the %s schedule; give --schedule plateau to use it\n",
+                 schedule.c_str());
+  }
+}
+
 void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, const CLI::App& command) {
   std::unique_ptr<Checkpoint> checkpoint;
   if (!requested.resume.empty()) checkpoint = std::make_unique<Checkpoint>(load_checkpoint(requested.resume));
@@ -340,6 +362,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     };
   }
 
+  warn_about_unused_options(options, command);
   ProgressPrinter progress(stdout);
   FitResult result = fit(data, fit_options, global.quiet ? nullptr : &progress);
   if (result.search && command.count("--validation") > 0 && !result.search->interrupted) {

@@ -395,6 +395,17 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
                                              : automatic_epochs(train_data.rows(), train_options.batch_size);
   train_options.seed = options.seed;
   train_options.schedule = options.schedule;
+  // Named as the CLI options, like the other warnings of fit().
+  if (!full_batch && options.batch_size > train_data.rows()) {
+    result.warnings.push_back(fmt::format("--batch-size {} is larger than the {} training rows, so each epoch is one step "
+                                          "over all of them",
+                                          options.batch_size, train_data.rows()));
+  }
+  if (options.schedule.warmup_epochs > 0 && options.schedule.warmup_epochs >= train_options.epochs) {
+    result.warnings.push_back(fmt::format("--warmup {} lasts all {} epochs, so training ends before the learning-rate "
+                                          "schedule starts",
+                                          options.schedule.warmup_epochs, train_options.epochs));
+  }
   // Without validation rows the best epoch is the one with the lowest training loss. That loss
   // leaves out the weight penalty that Adam and the others also minimize. With weight decay its
   // minimum therefore comes early, before the decay has shrunk the weights, and keeping that

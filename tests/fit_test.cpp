@@ -286,6 +286,22 @@ TEST(Fit, InputNamedLikeTargetIsRejected) {
   }
 }
 
+TEST(Fit, WarnsAboutStepOptionsWithoutEffect) {
+  FitOptions options;
+  options.epochs = 3;
+  options.search = SearchMode::off;
+  options.validation_fraction = 0.0;
+  options.batch_size = 1000;
+  options.schedule.warmup_epochs = 5;
+  const FitResult result = fit(small_regression(40), options);
+  const auto has_warning = [&](const std::string& text) {
+    return std::any_of(result.warnings.begin(), result.warnings.end(),
+                       [&](const std::string& warning) { return warning.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(has_warning("--batch-size 1000 is larger than the 40 training rows"));
+  EXPECT_TRUE(has_warning("--warmup 5 lasts all 3 epochs"));
+}
+
 TEST(Fit, NanValidationFractionIsRejected) {
   FitOptions options;
   options.epochs = 1;

@@ -329,6 +329,25 @@ TEST(Cli, EmptyOptionValuesAreRejected) {
   }
 }
 
+TEST(Cli, UnusedScheduleOptionsWarn) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
+  const auto unused = run_cli(dir.path(),
+                              "fit data.csv -o m.safetensors --epochs 2 -q --huber-delta 2 --lr-factor 0.5 "
+                              "--step-epochs 3 --plateau-patience 2");
+  ASSERT_EQ(unused.exit_code, 0) << unused.err;
+  EXPECT_THAT(unused.err, HasSubstr("warning: --huber-delta is not used, because the loss is not huber"));
+  EXPECT_THAT(unused.err, HasSubstr("warning: --lr-factor is not used by the cosine schedule"));
+  EXPECT_THAT(unused.err, HasSubstr("warning: --step-epochs is not used by the cosine schedule"));
+  EXPECT_THAT(unused.err, HasSubstr("warning: --plateau-patience is not used by the cosine schedule"));
+
+  const auto used = run_cli(dir.path(),
+                            "fit data.csv -o m.safetensors --epochs 2 -q --loss huber --huber-delta 2 --schedule step "
+                            "--lr-factor 0.5 --step-epochs 1");
+  ASSERT_EQ(used.exit_code, 0) << used.err;
+  EXPECT_THAT(used.err, Not(HasSubstr("not used")));
+}
+
 TEST(Cli, LargestSeedIsAccepted) {
   TempDir dir;
   dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
