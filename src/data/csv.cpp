@@ -673,6 +673,52 @@ void sort_class_names(std::vector<std::string>& names) {
   for (std::size_t i = 0; i < names.size(); ++i) names[i] = std::move(keyed[i].second);
 }
 
+// Returns the offset of the first byte of `text` that does not begin a well-formed UTF-8 sequence
+// (no overlong forms, surrogates or code points above U+10FFFF), or npos when there is none.
+std::size_t find_invalid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (lead < 0x80) {
+      length = 1;
+    } else if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;
+      if (lead == 0xED) high = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;
+      if (lead == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto byte = static_cast<unsigned char>(text[i + k]);
+      const unsigned char min = k == 1 ? low : 0x80, max = k == 1 ? high : 0xBF;
+      if (byte < min || byte > max) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+// The model file stores column and class names as JSON text, which must be UTF-8, so a name in
+// another encoding (Latin-1, for example) is rejected here with its place instead of failing the
+// save after training. `where` names the cell or column that contains `name`.
+void check_utf8_name(const std::string& name, const Location& where, std::string_view what) {
+  const std::size_t bad = find_invalid_utf8(name);
+  if (bad == std::string_view::npos) return;
+  throw Error(where,
+              fmt::format("{} {} is not valid UTF-8 (byte 0x{:02X} at offset {})", what, quote_value(name),
+                          static_cast<unsigned char>(name[bad]), bad),
+              "save the file as UTF-8, for example with 'iconv -f latin1 -t utf-8', or rename the column or class");
+}
+
 void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
   std::unordered_map<std::string, Index> first_ids;
   std::vector<Index> row_ids(static_cast<std::size_t>(table.row_count()));
@@ -686,7 +732,10 @@ void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
                   "fill in the class of this row or remove the row");
     }
     const auto [it, inserted] = first_ids.try_emplace(cell, static_cast<Index>(names.size()));
-    if (inserted) names.push_back(cell);
+    if (inserted) {
+      check_utf8_name(cell, table.location(r, target), "class name");
+      names.push_back(cell);
+    }
     row_ids[static_cast<std::size_t>(r)] = it->second;
   }
 
@@ -716,6 +765,14 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   data.source = table.source;
   data.source_lines = table.row_lines;
   for (Index c : roles.inputs) data.input_names.push_back(table.column_names[static_cast<std::size_t>(c)]);
+  for (Index c : roles.inputs) {
+    check_utf8_name(table.column_names[static_cast<std::size_t>(c)], Location{table.source},
+                    fmt::format("the name of column {}", c + 1));
+  }
+  if (roles.target >= 0) {
+    check_utf8_name(table.column_names[static_cast<std::size_t>(roles.target)], Location{table.source},
+                    fmt::format("the name of column {}", roles.target + 1));
+  }
 
   data.inputs = Matrix::zeros(rows, input_count);
   for (Index r = 0; r < rows; ++r) {

@@ -796,6 +796,22 @@ TEST(CsvDataset, SingleColumnHasNoInputs) {
   EXPECT_THAT(error.what(), HasSubstr("no input columns are left"));
 }
 
+// Names end up in the model file's JSON, which must be UTF-8.
+TEST(CsvDataset, NonUtf8NamesAreRejected) {
+  const Error header = error_from([] { dataset_from("temp\xE9rature,y\n1,2\n"); });
+  EXPECT_THAT(header.what(), HasSubstr("test.csv: the name of column 1 'temp"));
+  EXPECT_THAT(header.what(), HasSubstr("is not valid UTF-8 (byte 0xE9 at offset 4)"));
+  EXPECT_THAT(header.what(), HasSubstr("save the file as UTF-8"));
+
+  const Error target = error_from([] { dataset_from("x,y\n1,ok\n2,caf\xE9\n"); });
+  EXPECT_THAT(target.what(), HasSubstr("test.csv:3:3: class name 'caf"));
+  EXPECT_THAT(target.what(), HasSubstr("byte 0xE9 at offset 3"));
+
+  // Well-formed UTF-8, and a badly encoded name in a dropped column, are fine.
+  const Dataset data = dataset_from("temp\xC3\xA9rature,note\xE9,y\n1,2,3\n", drop_option({"2"}));
+  EXPECT_THAT(data.input_names, ElementsAre("temp\xC3\xA9rature"));
+}
+
 TEST(CsvDataset, WrongDelimiterSuggestsAnother) {
   const Error error = error_from([] { to_dataset(parse("a;b;y\n1;2;3\n", delimiter_option(',')), {}); });
   EXPECT_THAT(error.what(), HasSubstr("test.csv: the file was read as a single column (its first line is 'a;b;y')"));
