@@ -280,6 +280,10 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
                               to_string(test->task), data.inputs.cols(), to_string(data.task)),
                   "give test data with the same columns as the training data");
     }
+    if (test->task == Task::classification) {
+      check_known_classes(*test, data.class_names,
+                          "remove the rows of that class from the test data, or add examples of it to the training data");
+    }
   }
 
   if (!global.quiet) {

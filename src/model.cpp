@@ -74,17 +74,11 @@ Metrics Model::evaluate(const Dataset& data) {
     return regression_metrics(outputs, data.targets);
   }
   // The data's class ids follow its own sorted label list; map them onto the model's by name.
+  check_known_classes(data, class_names, "evaluate on data with the classes the model was trained on");
   Matrix labels = Matrix::zeros(data.rows(), 1);
   for (Index r = 0; r < data.rows(); ++r) {
     const std::string& name = data.class_names.at(static_cast<std::size_t>(data.targets(r, 0)));
     const auto found = std::find(class_names.begin(), class_names.end(), name);
-    if (found == class_names.end()) {
-      const std::int64_t line = data.source_lines.empty() ? 0 : data.source_lines[static_cast<std::size_t>(r)];
-      throw Error(Location{data.source, line},
-                  fmt::format("class {} was not seen in training (known classes: {})", quote_value(name),
-                              fmt::join(class_names, ", ")),
-                  "evaluate on data with the classes the model was trained on");
-    }
     labels(r, 0) = static_cast<float>(found - class_names.begin());
   }
   return classification_metrics(outputs, labels);

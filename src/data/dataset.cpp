@@ -1,7 +1,13 @@
 #include "protean/data/dataset.hpp"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <cassert>
 #include <cstring>
+
+#include "protean/error.hpp"
 
 namespace protean {
 
@@ -44,6 +50,18 @@ Dataset select_rows(const Dataset& data, const std::vector<Index>& rows) {
     for (Index row : rows) result.source_lines.push_back(data.source_lines[static_cast<std::size_t>(row)]);
   }
   return result;
+}
+
+void check_known_classes(const Dataset& data, const std::vector<std::string>& known_classes, const std::string& fix) {
+  for (Index r = 0; r < data.rows(); ++r) {
+    const std::string& name = data.class_names.at(static_cast<std::size_t>(data.targets(r, 0)));
+    if (std::find(known_classes.begin(), known_classes.end(), name) != known_classes.end()) continue;
+    const std::int64_t line = data.source_lines.empty() ? 0 : data.source_lines[static_cast<std::size_t>(r)];
+    throw Error(Location{data.source, line},
+                fmt::format("class {} was not seen in training (known classes: {})", quote_value(name),
+                            fmt::join(known_classes, ", ")),
+                fix);
+  }
 }
 
 }  // namespace protean

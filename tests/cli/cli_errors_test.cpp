@@ -225,6 +225,21 @@ TEST(Cli, TestDataWithOtherColumnsFailsBeforeTraining) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.safetensors"));
 }
 
+TEST(Cli, TestDataWithUnknownClassFailsBeforeTraining) {
+  TempDir dir;
+  std::string csv = "x,kind\n";
+  for (int i = 0; i < 20; ++i) csv += std::to_string(i) + (i < 10 ? ",low\n" : ",high\n");
+  dir.write("data.csv", csv);
+  dir.write("test.csv", "x,kind\n1,low\n15,medium\n");
+  for (const std::string quiet : {"", "-q "}) {
+    const auto result = run_cli(dir.path(), quiet + "fit data.csv --test test.csv -o m.safetensors --epochs 2");
+    EXPECT_EQ(result.exit_code, 1) << quiet;
+    EXPECT_THAT(result.err, HasSubstr("test.csv:3: class 'medium' was not seen in training (known classes: high, low)"));
+    EXPECT_THAT(result.out, Not(HasSubstr("epoch")));
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.safetensors")) << quiet;
+  }
+}
+
 TEST(Cli, PredictRejectsHeaderWithoutModelNames) {
   TempDir dir;
   dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");

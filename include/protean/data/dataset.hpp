@@ -30,4 +30,8 @@ struct Dataset {
 // Copies the rows listed in `rows` (in that order) into a new dataset with the same names.
 Dataset select_rows(const Dataset& data, const std::vector<Index>& rows);
 
+// Checks that every class of a classification dataset is one of `known_classes`. Throws an Error
+// that names the first row of an unknown class, its class, the known classes and `fix`.
+void check_known_classes(const Dataset& data, const std::vector<std::string>& known_classes, const std::string& fix);
+
 }  // namespace protean
