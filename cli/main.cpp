@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "protean/error.hpp"
@@ -25,6 +26,25 @@ int main(int argc, char** argv) {
   protean::cli::add_info_command(app, global);
   protean::cli::add_report_command(app, global);
   protean::cli::add_explain_command(app, global);
+
+  // CLI11 reports an unknown command as "A subcommand is required", so name it here. The global
+  // options are flags without values, so the first argument that is not an option is the command.
+  for (int i = 1; i < argc; ++i) {
+    const std::string argument = argv[i];
+    if (argument.starts_with("-")) continue;
+    std::string names;
+    bool known = false;
+    for (const CLI::App* command : app.get_subcommands({})) {
+      known = known || command->get_name() == argument;
+      names += (names.empty() ? "" : ", ") + command->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "unknown command '%s'; use one of %s (protean --help describes them)\n", argument.c_str(),
+                   names.c_str());
+      return 2;
+    }
+    break;
+  }
 
   try {
     app.parse(argc, argv);

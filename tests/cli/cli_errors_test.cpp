@@ -276,6 +276,13 @@ TEST(Cli, TinyDataTrainsWithoutValidation) {
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "m.safetensors"));
 }
 
+TEST(Cli, UnknownCommandIsNamed) {
+  TempDir dir;
+  const auto result = run_cli(dir.path(), "-q train data.csv");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("unknown command 'train'; use one of fit, predict, eval, info, report, explain"));
+}
+
 TEST(Cli, UnknownOptionIsUsageError) {
   TempDir dir;
   const auto result = run_cli(dir.path(), "fit data.csv --epoch 3");
