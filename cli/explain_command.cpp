@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -130,9 +132,11 @@ void add_explain_command(CLI::App& app, const GlobalOptions& global) {
   add_data_options(*command, options->data_options, /*with_labels=*/false);
   command->add_option("--range", options->range, "LOW HIGH: the range of x to evaluate and draw (default: the data's range, "
                                                  "else the training mean ± 2 standard deviations)")
-      ->expected(2);
+      ->expected(2)
+      ->check(real_number(-kFloatMax, Bound::included, kFloatMax, Bound::included, "-1"));
   command->add_option("--top-units", options->top_units,
                       "Figure: draw only the K units with the largest span, the rest summed (0: all)")
+      ->check(whole_number(0, std::numeric_limits<std::int32_t>::max()))
       ->capture_default_str();
   command->add_option("--points", options->points, "Number of x values to evaluate")->check(whole_number(2, 1'000'000))->capture_default_str();
   command->callback([options, &global] { run_explain(*options, global); });

@@ -12,7 +12,7 @@ namespace protean::cli {
 
 namespace {
 
-constexpr double kFloatMax = std::numeric_limits<float>::max();
+static_assert(kFloatMax == std::numeric_limits<float>::max());
 
 // Drops one leading '+', which std::from_chars does not accept but CLI11's own conversion does.
 std::string_view without_plus(std::string_view text) {

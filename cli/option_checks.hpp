@@ -12,6 +12,9 @@ namespace protean::cli {
 
 enum class Bound { included, excluded };
 
+// The largest finite float, the bound of options that the library reads as float.
+constexpr double kFloatMax = 3.4028234663852886e38;
+
 // A whole number in decimal digits, from `minimum` to `maximum`.
 CLI::Validator whole_number(std::int64_t minimum, std::int64_t maximum);
 

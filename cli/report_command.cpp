@@ -1,4 +1,6 @@
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -59,6 +61,7 @@ void add_report_command(CLI::App& app, const GlobalOptions& global) {
       ->capture_default_str();
   command->add_option("--top-units", options->top_units,
                       "Units figure: draw only the K hidden units with the largest contribution span, the rest summed (0: all)")
+      ->check(whole_number(0, std::numeric_limits<std::int32_t>::max()))
       ->capture_default_str();
   command->add_option("--width", options->width, "Figure width in pixels")->check(whole_number(200, 10000))->capture_default_str();
   command->add_option("--height", options->height, "Figure height in pixels")->check(whole_number(150, 10000))->capture_default_str();

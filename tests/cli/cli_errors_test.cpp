@@ -370,6 +370,22 @@ TEST(Cli, UnusedScheduleOptionsWarn) {
   EXPECT_THAT(used.err, Not(HasSubstr("not used")));
 }
 
+TEST(Cli, ExplainAndReportNumbersAreChecked) {
+  TempDir dir;
+  const std::vector<BadNumberOption> cases = {
+      {"explain m.safetensors --top-units -1", "--top-units: invalid value '-1': give a whole number of 0 or more"},
+      {"report m.safetensors data.csv --top-units -1", "--top-units: invalid value '-1': give a whole number of 0 or more"},
+      {"explain m.safetensors --range 0 1e40", "--range: invalid value '1e40'"},
+      {"explain m.safetensors --range nan 1", "--range: invalid value 'nan'"},
+      {"explain m.safetensors --points 1", "--points: invalid value '1': give a whole number from 2 to 1000000"},
+  };
+  for (const BadNumberOption& bad : cases) {
+    const auto result = run_cli(dir.path(), bad.arguments);
+    EXPECT_EQ(result.exit_code, 2) << bad.arguments;
+    EXPECT_THAT(result.err, HasSubstr(bad.expected)) << bad.arguments;
+  }
+}
+
 TEST(Cli, LargestSeedIsAccepted) {
   TempDir dir;
   dir.write("data.csv", "x,y\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n");
