@@ -756,8 +756,35 @@ void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
 
 }  // namespace
 
+namespace {
+
+// Rejects a used column without a single value in two or more rows, which a delimiter at the end
+// of every line (a common spreadsheet export) creates. The first empty cell would otherwise be
+// reported as if one value were missing. A single row keeps the message about its cell.
+void reject_empty_column(const CsvTable& table, Index column, const DatasetOptions& options) {
+  if (table.row_count() < 2) return;
+  for (const auto& row : table.rows) {
+    if (has_text(row[static_cast<std::size_t>(column)])) return;
+  }
+  const bool last = column == table.column_count() - 1;
+  const std::string fix =
+      options.inputs_can_be_dropped
+          ? fmt::format("{}drop the column with --drop {}{}", last ? "remove the delimiter at the end of each line, or " : "",
+                        column + 1, options.has_target && options.target.empty() ? " and choose the target with --target" : "")
+          : std::string(last ? "remove the delimiter at the end of each line" : "fill in the column's values");
+  throw Error(Location{table.source},
+              fmt::format("column {} ({}) is empty in every row{}", column + 1,
+                          quote_value(table.column_names[static_cast<std::size_t>(column)]),
+                          last ? ", as when every line ends with a delimiter" : ""),
+              fix);
+}
+
+}  // namespace
+
 Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   const ColumnRoles roles = assign_columns(table, options);
+  for (const Index column : roles.inputs) reject_empty_column(table, column, options);
+  if (roles.target >= 0) reject_empty_column(table, roles.target, options);
   const Index rows = table.row_count();
   const Index input_count = static_cast<Index>(roles.inputs.size());
 

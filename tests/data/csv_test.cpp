@@ -812,6 +812,18 @@ TEST(CsvDataset, NonUtf8NamesAreRejected) {
   EXPECT_THAT(data.input_names, ElementsAre("temp\xC3\xA9rature"));
 }
 
+TEST(CsvDataset, TrailingDelimiterColumnIsNamed) {
+  const Error error = error_from([] { dataset_from("a,b,y,\n1,2,3,\n4,5,6,\n"); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv: column 4 ('column_4') is empty in every row, as when every line ends "
+                                      "with a delimiter"));
+  EXPECT_THAT(error.what(), HasSubstr("remove the delimiter at the end of each line, or drop the column with --drop 4 "
+                                      "and choose the target with --target"));
+  DatasetOptions options = target_option("y");
+  options.drop = {"4"};
+  const Dataset dropped = dataset_from("a,b,y,\n1,2,3,\n4,5,6,\n", options);
+  EXPECT_THAT(dropped.input_names, ElementsAre("a", "b"));
+}
+
 TEST(CsvDataset, WrongDelimiterSuggestsAnother) {
   const Error error = error_from([] { to_dataset(parse("a;b;y\n1;2;3\n", delimiter_option(',')), {}); });
   EXPECT_THAT(error.what(), HasSubstr("test.csv: the file was read as a single column (its first line is 'a;b;y')"));
