@@ -294,9 +294,16 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   if (search_applies(options, data)) return fit_after_search(data, options, observer);
   const DataFingerprint data_print = fingerprint_of(data);
   if (options.resume != nullptr && !(options.resume->data == data_print)) {
+    const auto describe = [](const DataFingerprint& print) {
+      return fmt::format("{} row{}, {} input{}", print.rows, print.rows == 1 ? "" : "s", print.inputs,
+                         print.inputs == 1 ? "" : "s");
+    };
+    const bool same_size = data_print.rows == options.resume->data.rows && data_print.inputs == options.resume->data.inputs;
     throw Error(Location{data.source},
-                fmt::format("the data ({} rows, {} inputs) differ from the data the checkpoint was trained on ({} rows, {} inputs)",
-                            data_print.rows, data_print.inputs, options.resume->data.rows, options.resume->data.inputs),
+                same_size ? fmt::format("the data's values differ from the data the checkpoint was trained on (both {})",
+                                        describe(data_print))
+                          : fmt::format("the data ({}) differ from the data the checkpoint was trained on ({})",
+                                        describe(data_print), describe(options.resume->data)),
                 "resume with the same data file and data options as the interrupted run");
   }
   FitResult result;
