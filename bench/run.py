@@ -23,7 +23,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TASKS = ["curve", "surface", "fashion", "wide"]
 # Epochs per task in a full run. Wide costs 46 MFLOP a sample, so it runs 2 epochs; a full run
-# took about 3 minutes on a 2-core AMD EPYC.
+# took 3 min 20 s to 3 min 40 s on a 2-core AMD EPYC.
 EPOCHS = {"curve": 3, "surface": 3, "fashion": 3, "wide": 2}
 # Runs per measurement. On a shared 2-core VM, two-thread runs have fallen to the one-thread
 # rate for seconds at a time: all three surface runs of one bench run did. Surface's runs last
