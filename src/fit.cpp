@@ -269,64 +269,6 @@ namespace {
 
 // A model finds its input and target columns by name when it predicts and evaluates, so no two of
 // them may share a name, because the second would be read from the first one's column.
-// The location of row `row` for messages: the source file, and its line there when known.
-Location row_location(const Dataset& data, Index row) {
-  const bool has_line = static_cast<Index>(data.source_lines.size()) == data.rows();
-  return Location{data.source, has_line ? data.source_lines[static_cast<std::size_t>(row)] : 0};
-}
-
-// Checks what a Dataset built in memory may get wrong, which read_csv() and to_dataset() rule out
-// for a CSV file: the shapes, the name counts, class ids and values that are NaN or infinite.
-void check_dataset_contents(const Dataset& data) {
-  if (data.rows() == 0) throw Error(Location{data.source}, "the data has no rows", "give at least one row of data");
-  if (data.targets.rows() != data.rows()) {
-    throw Error(Location{data.source},
-                fmt::format("the data has {} input rows but {} target rows", data.rows(), data.targets.rows()),
-                "give one target row per input row");
-  }
-  if (data.targets.cols() == 0) throw Error(Location{data.source}, "the data has no target column", "give a target column");
-  if (static_cast<Index>(data.input_names.size()) != data.inputs.cols()) {
-    throw Error(Location{data.source},
-                fmt::format("the data has {} input columns but {} input names", data.inputs.cols(), data.input_names.size()),
-                "set Dataset::input_names to one name per input column, e.g. \"column_1\", \"column_2\"");
-  }
-  if (static_cast<Index>(data.target_names.size()) != data.targets.cols()) {
-    throw Error(Location{data.source},
-                fmt::format("the data has {} target columns but {} target names", data.targets.cols(),
-                            data.target_names.size()),
-                "set Dataset::target_names to one name per target column");
-  }
-  for (Index r = 0; r < data.rows(); ++r) {
-    for (Index c = 0; c < data.inputs.cols(); ++c) {
-      if (std::isfinite(data.inputs(r, c))) continue;
-      throw Error(row_location(data, r),
-                  fmt::format("row {}, input column '{}' is {}", r + 1, data.input_names[static_cast<std::size_t>(c)],
-                              data.inputs(r, c)),
-                  "replace the value with a finite number or leave the row out");
-    }
-    for (Index c = 0; c < data.targets.cols(); ++c) {
-      if (std::isfinite(data.targets(r, c))) continue;
-      throw Error(row_location(data, r),
-                  fmt::format("row {}, target column '{}' is {}", r + 1, data.target_names[static_cast<std::size_t>(c)],
-                              data.targets(r, c)),
-                  "replace the value with a finite number or leave the row out");
-    }
-  }
-  if (data.task != Task::classification) return;
-  if (data.targets.cols() != 1) {
-    throw Error(Location{data.source},
-                fmt::format("classification data needs one target column of class ids, but has {}", data.targets.cols()),
-                "give the class ids 0 to C-1 in one target column, with their names in Dataset::class_names");
-  }
-  for (Index r = 0; r < data.rows(); ++r) {
-    const float id = data.targets(r, 0);
-    if (id >= 0.0f && id < static_cast<float>(data.class_count()) && id == std::floor(id)) continue;
-    throw Error(row_location(data, r),
-                fmt::format("row {} has class id {}, which is not one of 0 to {}", r + 1, id, data.class_count() - 1),
-                "give class ids that index Dataset::class_names");
-  }
-}
-
 void check_distinct_column_names(const Dataset& data) {
   std::set<std::string> seen;
   for (const std::string& name : data.input_names) {
@@ -348,7 +290,7 @@ void check_distinct_column_names(const Dataset& data) {
 FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver* observer) {
   const FitOptions options = effective_options(requested);
   check_options(options);
-  check_dataset_contents(data);
+  check_dataset(data);
   check_distinct_column_names(data);
   if (search_applies(options, data)) return fit_after_search(data, options, observer);
   const DataFingerprint data_print = fingerprint_of(data);

@@ -79,6 +79,7 @@ std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
 }
 
 Metrics Model::evaluate(const Dataset& data) {
+  check_dataset(data);
   check_inputs(data);
   const Matrix outputs = predict(data.inputs);
   if (task == Task::regression) {

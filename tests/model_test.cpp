@@ -1,4 +1,4 @@
-// Model::predict() and predict_classes() on inputs a library caller can get wrong.
+// Model::predict(), predict_classes() and evaluate() on inputs a library caller can get wrong.
 #include "protean/model.hpp"
 
 #include <gmock/gmock.h>
@@ -53,6 +53,38 @@ TEST(Model, PredictClassesRejectsRegression) {
   } catch (const Error& e) {
     EXPECT_THAT(e.problem(), HasSubstr("classification model"));
     EXPECT_THAT(e.fix(), HasSubstr("predict()"));
+  }
+}
+
+
+TEST(Model, EvaluateRejectsRowMismatch) {
+  Model model = one_input_regression();
+  Dataset data;
+  data.inputs = Matrix::zeros(5, 1);
+  data.targets = Matrix::zeros(3, 1);
+  data.input_names = {"x"};
+  data.target_names = {"y"};
+  try {
+    model.evaluate(data);
+    FAIL() << "5 input rows and 3 target rows were accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("5 input rows but 3 target rows"));
+  }
+}
+
+TEST(Model, EvaluateRejectsNaNTarget) {
+  Model model = one_input_regression();
+  Dataset data;
+  data.inputs = Matrix::zeros(4, 1);
+  data.targets = Matrix::zeros(4, 1);
+  data.targets(2, 0) = std::numeric_limits<float>::quiet_NaN();
+  data.input_names = {"x"};
+  data.target_names = {"y"};
+  try {
+    model.evaluate(data);
+    FAIL() << "a NaN target was scored";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("row 3, target column 'y'"));
   }
 }
 
