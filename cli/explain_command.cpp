@@ -114,6 +114,7 @@ void run_explain(const ExplainOptions& options, const GlobalOptions& global) {
   if (options.output.empty()) return;
   ReportOptions report_options;
   report_options.top_units = options.top_units;
+  report_options.inputs = {options.model, options.data};
   const FigureFile figure = write_units_figure(model, parts, data.get(), options.output, report_options);
   if (!global.quiet) std::printf("figure: %s\n", (figure.svg.empty() ? figure.png : figure.svg).c_str());
 }

@@ -290,6 +290,7 @@ void check_distinct_column_names(const Dataset& data) {
 FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver* observer) {
   const FitOptions options = effective_options(requested);
   check_options(options);
+  check_dataset(data);
   check_distinct_column_names(data);
   if (search_applies(options, data)) return fit_after_search(data, options, observer);
   const DataFingerprint data_print = fingerprint_of(data);

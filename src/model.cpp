@@ -4,6 +4,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 #include "protean/error.hpp"
 #include "protean/losses/binary_cross_entropy.hpp"
@@ -24,6 +26,16 @@ Matrix Model::predict(ConstMatrixView inputs) {
   if (inputs.cols() != input_width()) {
     throw Error(fmt::format("the model expects {} input columns but {} were given", input_width(), inputs.cols()),
                 "give the same input columns the model was trained on");
+  }
+  for (Index r = 0; r < inputs.rows(); ++r) {
+    for (Index c = 0; c < inputs.cols(); ++c) {
+      if (std::isfinite(inputs(r, c))) continue;
+      const std::string name = static_cast<Index>(input_names.size()) == input_width()
+                                   ? fmt::format(" ('{}')", input_names[static_cast<std::size_t>(c)])
+                                   : std::string();
+      throw Error(fmt::format("input row {}, column {}{} is {}", r + 1, c + 1, name, inputs(r, c)),
+                  "replace the value with a finite number; the model cannot predict from NaN or infinity");
+    }
   }
   Matrix scaled = Matrix::copy_of(inputs);
   if (input_scaler.fitted()) input_scaler.transform(scaled);
@@ -48,6 +60,12 @@ Matrix Model::predict(ConstMatrixView inputs) {
 }
 
 std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
+  if (task != Task::classification) {
+    throw Error(fmt::format("predict_classes() needs a classification model, and this model predicts {} regression "
+                            "target{}",
+                            network.output_width(), network.output_width() == 1 ? "" : "s"),
+                "call predict() for the regression predictions");
+  }
   const Matrix probabilities = predict(inputs);
   std::vector<Index> classes(static_cast<std::size_t>(probabilities.rows()));
   for (Index r = 0; r < probabilities.rows(); ++r) {
@@ -61,6 +79,7 @@ std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
 }
 
 Metrics Model::evaluate(const Dataset& data) {
+  check_dataset(data);
   check_inputs(data);
   const Matrix outputs = predict(data.inputs);
   if (task == Task::regression) {

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -334,6 +336,86 @@ TEST(Fit, SkippedSearchSaysWhy) {
   options.search = SearchMode::automatic;
   options.optimizer = "sgd";
   EXPECT_EQ(search_skipped_because(options, 100), "") << "the caller chose the optimizer";
+}
+
+
+Dataset tiny_regression() {
+  Dataset data = small_regression(30);
+  return data;
+}
+
+FitOptions two_epochs() {
+  FitOptions options;
+  options.epochs = 2;
+  options.search = SearchMode::off;
+  return options;
+}
+
+TEST(FitData, NaNInputNamesRowAndColumn) {
+  Dataset data = tiny_regression();
+  data.source_lines.resize(30);
+  for (std::size_t i = 0; i < data.source_lines.size(); ++i) data.source_lines[i] = static_cast<std::int64_t>(i) + 2;
+  data.inputs(4, 1) = std::numeric_limits<float>::quiet_NaN();
+  try {
+    fit(data, two_epochs());
+    FAIL() << "a NaN input was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().line, 6);
+    EXPECT_THAT(e.problem(), HasSubstr("row 5"));
+    EXPECT_THAT(e.problem(), HasSubstr("'b'"));
+  }
+}
+
+TEST(FitData, InfiniteTargetIsError) {
+  Dataset data = tiny_regression();
+  data.targets(7, 0) = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(fit(data, two_epochs()), Error);
+}
+
+TEST(FitData, RowCountMismatchIsError) {
+  Dataset data = tiny_regression();
+  data.targets = Matrix::zeros(20, 1);
+  try {
+    fit(data, two_epochs());
+    FAIL() << "30 input rows and 20 target rows were accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("30 input rows but 20 target rows"));
+  }
+}
+
+TEST(FitData, EmptyDataIsError) {
+  Dataset data = tiny_regression();
+  data.inputs = Matrix::zeros(0, 2);
+  data.targets = Matrix::zeros(0, 1);
+  EXPECT_THROW(fit(data, two_epochs()), Error);
+}
+
+TEST(FitData, MissingNamesAreError) {
+  Dataset data = tiny_regression();
+  data.input_names.clear();
+  try {
+    fit(data, two_epochs());
+    FAIL() << "a dataset without input names was accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("0 input names"));
+  }
+  data = tiny_regression();
+  data.target_names.clear();
+  EXPECT_THROW(fit(data, two_epochs()), Error);
+}
+
+TEST(FitData, ClassIdOutOfRangeIsError) {
+  Dataset data = tiny_regression();
+  data.task = Task::classification;
+  data.class_names = {"low", "high"};
+  for (Index r = 0; r < data.rows(); ++r) data.targets(r, 0) = static_cast<float>(r % 2);
+  data.targets(3, 0) = 2.0f;
+  try {
+    fit(data, two_epochs());
+    FAIL() << "class id 2 of two classes was accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("row 4 has class id 2"));
+  }
 }
 
 }  // namespace

@@ -32,9 +32,10 @@ class Model {
 
   // Regression: N×T predictions in the targets' units. Classification: N×C class probabilities
   // (softmax of C logits, or [1 − sigmoid(z), sigmoid(z)] for a two-class network with one logit).
-  // Errors: a column count other than input_width().
+  // Errors: a column count other than input_width(), or a NaN or infinite input (names its row
+  // and column).
   Matrix predict(ConstMatrixView inputs);
-  // Classification only: the most probable class id of each row.
+  // The most probable class id of each row. Errors: a regression model, and those of predict().
   std::vector<Index> predict_classes(ConstMatrixView inputs);
   // Metrics on labelled data in the targets' own units.
   Metrics evaluate(const Dataset& data);

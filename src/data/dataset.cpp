@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cassert>
 #include <cstring>
 
@@ -34,6 +35,12 @@ Matrix copy_selected_rows(const Matrix& source, const std::vector<Index>& rows) 
   return result;
 }
 
+// The location of row `row` for messages: the source file, and its line there when known.
+Location row_location(const Dataset& data, Index row) {
+  const bool has_line = static_cast<Index>(data.source_lines.size()) == data.rows();
+  return Location{data.source, has_line ? data.source_lines[static_cast<std::size_t>(row)] : 0};
+}
+
 }  // namespace
 
 Dataset select_rows(const Dataset& data, const std::vector<Index>& rows) {
@@ -61,6 +68,56 @@ void check_known_classes(const Dataset& data, const std::vector<std::string>& kn
                 fmt::format("class {} was not seen in training (known classes: {})", quote_value(name),
                             fmt::join(known_classes, ", ")),
                 fix);
+  }
+}
+
+void check_dataset(const Dataset& data) {
+  if (data.rows() == 0) throw Error(Location{data.source}, "the data has no rows", "give at least one row of data");
+  if (data.targets.rows() != data.rows()) {
+    throw Error(Location{data.source},
+                fmt::format("the data has {} input rows but {} target rows", data.rows(), data.targets.rows()),
+                "give one target row per input row");
+  }
+  if (data.targets.cols() == 0) throw Error(Location{data.source}, "the data has no target column", "give a target column");
+  if (static_cast<Index>(data.input_names.size()) != data.inputs.cols()) {
+    throw Error(Location{data.source},
+                fmt::format("the data has {} input columns but {} input names", data.inputs.cols(), data.input_names.size()),
+                "set Dataset::input_names to one name per input column, e.g. \"column_1\", \"column_2\"");
+  }
+  if (static_cast<Index>(data.target_names.size()) != data.targets.cols()) {
+    throw Error(Location{data.source},
+                fmt::format("the data has {} target columns but {} target names", data.targets.cols(),
+                            data.target_names.size()),
+                "set Dataset::target_names to one name per target column");
+  }
+  for (Index r = 0; r < data.rows(); ++r) {
+    for (Index c = 0; c < data.inputs.cols(); ++c) {
+      if (std::isfinite(data.inputs(r, c))) continue;
+      throw Error(row_location(data, r),
+                  fmt::format("row {}, input column '{}' is {}", r + 1, data.input_names[static_cast<std::size_t>(c)],
+                              data.inputs(r, c)),
+                  "replace the value with a finite number or leave the row out");
+    }
+    for (Index c = 0; c < data.targets.cols(); ++c) {
+      if (std::isfinite(data.targets(r, c))) continue;
+      throw Error(row_location(data, r),
+                  fmt::format("row {}, target column '{}' is {}", r + 1, data.target_names[static_cast<std::size_t>(c)],
+                              data.targets(r, c)),
+                  "replace the value with a finite number or leave the row out");
+    }
+  }
+  if (data.task != Task::classification) return;
+  if (data.targets.cols() != 1) {
+    throw Error(Location{data.source},
+                fmt::format("classification data needs one target column of class ids, but has {}", data.targets.cols()),
+                "give the class ids 0 to C-1 in one target column, with their names in Dataset::class_names");
+  }
+  for (Index r = 0; r < data.rows(); ++r) {
+    const float id = data.targets(r, 0);
+    if (id >= 0.0f && id < static_cast<float>(data.class_count()) && id == std::floor(id)) continue;
+    throw Error(row_location(data, r),
+                fmt::format("row {} has class id {}, which is not one of 0 to {}", r + 1, id, data.class_count() - 1),
+                "give class ids that index Dataset::class_names");
   }
 }
 

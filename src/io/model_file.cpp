@@ -124,7 +124,9 @@ class HeaderReader {
 
 }  // namespace
 
-std::string serialize_model(const Model& model) {
+namespace {
+
+std::string serialize_unchecked(const Model& model) {
   const std::vector<NamedTensor> tensors = tensors_of(model);
   json header = json::object();
   std::uint64_t offset = 0;
@@ -153,6 +155,27 @@ std::string serialize_model(const Model& model) {
   }
   return bytes;
 }
+
+// Serializes and then reads the bytes back, so that a model load_model() would reject (no loss,
+// missing names, NaN weights) is an Error now and never becomes a file that cannot be loaded.
+std::string serialize_checked(const Model& model, const std::string& destination) {
+  std::string bytes = serialize_unchecked(model);
+  try {
+    deserialize_model(bytes, destination);
+  } catch (const Error& e) {
+    std::string problem = e.problem();
+    const std::string prefix = "invalid model file: ";
+    if (problem.starts_with(prefix)) problem.erase(0, prefix.size());
+    throw Error(Location{destination}, "cannot save the model, because its file would be invalid: " + problem,
+                "set Model::loss, one input name per input and one target name per output, and keep the weights "
+                "finite, as fit() does");
+  }
+  return bytes;
+}
+
+}  // namespace
+
+std::string serialize_model(const Model& model) { return serialize_checked(model, ""); }
 
 Model deserialize_model(std::string_view bytes, const std::string& source) {
   HeaderReader reader(source);
@@ -322,7 +345,7 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
 }
 
 void save_model(const Model& model, const std::filesystem::path& path) {
-  write_file_atomically(path, serialize_model(model));
+  write_file_atomically(path, serialize_checked(model, path.string()));
 }
 
 Model load_model(const std::filesystem::path& path) {

@@ -231,23 +231,30 @@ void create_report_directory(const std::filesystem::path& directory) {
   }
 }
 
+// Throws when one of `outputs` is one of `inputs`, so that writing never destroys the data or
+// model that was read. `what` names the writer and `fix` is the advice for the message.
+void check_outputs_spare_inputs(const std::vector<std::filesystem::path>& outputs,
+                                const std::vector<std::filesystem::path>& inputs, const std::string& what,
+                                const std::string& fix) {
+  for (const std::filesystem::path& output : outputs) {
+    for (const std::filesystem::path& input : inputs) {
+      std::error_code ignored;
+      if (input.empty() || !std::filesystem::exists(output, ignored) || !std::filesystem::equivalent(output, input, ignored)) continue;
+      throw Error(Location{output.string()}, fmt::format("the {} would write over its input file '{}'", what, input.string()),
+                  fix);
+    }
+  }
+}
+
 // Throws when a file the report would write (a figure's .dat, .gp, .svg and .png, and
-// report.html) is one of `inputs`, so that a report never destroys the data or model it reads.
+// report.html) is one of `inputs`.
 void check_spares_inputs(const std::filesystem::path& directory, const std::vector<GnuplotFigure>& figures,
                          const std::vector<std::filesystem::path>& inputs) {
   std::vector<std::filesystem::path> outputs = {directory / "report.html"};
   for (const GnuplotFigure& figure : figures) {
     for (const char* extension : {".dat", ".gp", ".svg", ".png"}) outputs.push_back(directory / (figure.name + extension));
   }
-  for (const std::filesystem::path& output : outputs) {
-    for (const std::filesystem::path& input : inputs) {
-      std::error_code ignored;
-      if (input.empty() || !std::filesystem::exists(output, ignored) || !std::filesystem::equivalent(output, input, ignored)) continue;
-      throw Error(Location{output.string()},
-                  fmt::format("the report would write over its input file '{}'", input.string()),
-                  "choose another report folder, or move the input file out of it");
-    }
-  }
+  check_outputs_spare_inputs(outputs, inputs, "report", "choose another report folder, or move the input file out of it");
 }
 
 void check_gnuplot(const std::string& program) {
@@ -357,8 +364,10 @@ FigureFile write_units_figure(const Model& model, const Decomposition& parts, co
     throw Error(fmt::format("invalid figure file name {}", quote_value(path.filename().string())),
                 "use letters, digits, '.', '_' and '-' in the file name");
   }
-  check_gnuplot(options.gnuplot);
   const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  check_outputs_spare_inputs({path, directory / (stem + ".dat"), directory / (stem + ".gp")}, options.inputs, "figure",
+                             "choose another figure name with -o, or move the input file out of its folder");
+  check_gnuplot(options.gnuplot);
   create_report_directory(directory);
   GnuplotFigure figure = report_detail::units_figure(stem, model, parts, data, options.top_units);
   return draw(figure, directory, render_request(options, extension == ".svg", extension == ".png"));

@@ -183,9 +183,41 @@ double evaluate_loss(Network& network, const Loss& loss, ConstMatrixView inputs,
   return inputs.rows() > 0 ? total / static_cast<double>(inputs.rows()) : 0.0;
 }
 
+namespace {
+
+// The shapes a caller passes to train() are user input, so a mismatch is an Error, not an assert:
+// in a release build a mismatch would read past the end of a matrix.
+void check_training_shapes(const Network& network, ConstMatrixView inputs, ConstMatrixView targets,
+                           const Validation* validation) {
+  if (inputs.rows() == 0) throw Error("the training inputs have no rows", "give at least one training row");
+  if (targets.rows() != inputs.rows()) {
+    throw Error(fmt::format("the training inputs have {} rows but the targets have {}", inputs.rows(), targets.rows()),
+                "give one target row per input row");
+  }
+  if (inputs.cols() != network.input_width()) {
+    throw Error(fmt::format("the network takes {} inputs but the training inputs have {} columns", network.input_width(),
+                            inputs.cols()),
+                "give inputs with one column per network input");
+  }
+  if (validation == nullptr) return;
+  if (validation->targets.rows() != validation->inputs.rows()) {
+    throw Error(fmt::format("the validation inputs have {} rows but the targets have {}", validation->inputs.rows(),
+                            validation->targets.rows()),
+                "give one target row per input row");
+  }
+  if (validation->inputs.rows() > 0 && validation->inputs.cols() != inputs.cols()) {
+    throw Error(fmt::format("the validation inputs have {} columns but the training inputs have {}",
+                            validation->inputs.cols(), inputs.cols()),
+                "give validation data with the training data's columns");
+  }
+}
+
+}  // namespace
+
 TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, ConstMatrixView inputs,
                   ConstMatrixView targets, const TrainOptions& options, const Validation* validation,
                   TrainingObserver* observer) {
+  check_training_shapes(network, inputs, targets, validation);
   const Index n = inputs.rows();
   const Index batch_size = std::clamp<Index>(options.batch_size, 1, std::max<Index>(n, 1));
   const Index batches = options.drop_last ? n / batch_size : (n + batch_size - 1) / batch_size;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -217,6 +218,40 @@ TEST(ModelFile, FailedSaveKeepsPreviousFile) {
   for (const auto& entry : fs::directory_iterator(dir)) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
   }
+}
+
+
+TEST(ModelFileSave, ModelWithoutLossIsRejected) {
+  const fs::path path = temp_dir() / "no_loss.safetensors";
+  fs::remove(path);
+  Model model = trained_model();
+  model.loss.clear();
+  try {
+    save_model(model, path);
+    FAIL() << "a model without a loss was saved";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.where().file, path.string());
+    EXPECT_NE(e.problem().find("cannot save the model"), std::string::npos) << e.problem();
+    EXPECT_NE(e.problem().find("unknown loss"), std::string::npos) << e.problem();
+  }
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(ModelFileSave, MissingNamesKeepPreviousFile) {
+  const fs::path path = temp_dir() / "names.safetensors";
+  Model model = trained_model();
+  save_model(model, path);
+  const auto before = fs::file_size(path);
+  model.input_names.clear();
+  EXPECT_THROW(save_model(model, path), Error);
+  EXPECT_EQ(fs::file_size(path), before);
+  EXPECT_NO_THROW(load_model(path));
+}
+
+TEST(ModelFileSave, NaNWeightIsRejected) {
+  Model model = trained_model();
+  model.network.parameters().front().value(0, 0) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(serialize_model(model), Error);
 }
 
 }  // namespace

@@ -137,6 +137,27 @@ TEST(ExplainCli, PrintsFormulaAndWritesFigure) {
   EXPECT_NE(svg.find("8 sigmoid units and their sum"), std::string::npos);
 }
 
+TEST(ExplainCli, NeverWritesOverItsInputs) {
+  if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  TemporaryFolder folder("protean_explain_cli_inputs");
+  fit_wave(folder.path());
+  // The data under the name of the figure's data file: explain must not replace it.
+  const std::string wave = report_test::read_file(folder.path() / "wave.csv");
+  report_test::write_file(folder.path() / "units.dat", wave);
+  const auto with_data =
+      report_test::run_command(folder.path(), kCli + " explain wave.safetensors --data units.dat -o units.png");
+  EXPECT_NE(with_data.status, 0) << with_data.output;
+  EXPECT_NE(with_data.output.find("would write over its input file 'units.dat'"), std::string::npos) << with_data.output;
+  EXPECT_EQ(report_test::read_file(folder.path() / "units.dat"), wave);
+
+  // The model under the name of the figure's gnuplot script.
+  fs::copy_file(folder.path() / "wave.safetensors", folder.path() / "units.gp");
+  const std::string model = report_test::read_file(folder.path() / "units.gp");
+  const auto with_model = report_test::run_command(folder.path(), kCli + " explain units.gp -o units.svg");
+  EXPECT_NE(with_model.status, 0) << with_model.output;
+  EXPECT_EQ(report_test::read_file(folder.path() / "units.gp"), model);
+}
+
 TEST(ExplainCli, BadFigureNameFailsBeforePrinting) {
   TemporaryFolder folder("protean_explain_cli_extension");
   fit_wave(folder.path());

@@ -182,6 +182,28 @@ TEST(Report, UnitsFigureRejectsUnknownExtension) {
   EXPECT_THROW(write_units_figure(result.model, parts, nullptr, "units.pdf"), Error);
 }
 
+TEST(Report, UnitsFigureSparesItsInputs) {
+  TemporaryFolder folder("protean_units_inputs");
+  const Dataset data = report_test::wave_dataset(40);
+  FitResult result = quick_fit(data, {3}, Activation::sigmoid);
+  const Decomposition parts = decompose(result.model, {0.0f, 1.0f});
+  // Each file the figure writes (the figure, STEM.dat and STEM.gp) in turn is an input.
+  for (const char* input_name : {"units.png", "units.dat", "units.gp"}) {
+    const std::filesystem::path input = folder.path() / input_name;
+    report_test::write_file(input, "x,y\n1,2\n");
+    ReportOptions options;
+    options.inputs = {input};
+    try {
+      write_units_figure(result.model, parts, nullptr, folder.path() / "units.png", options);
+      ADD_FAILURE() << "the figure wrote over its input " << input_name;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("would write over its input file"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(report_test::read_file(input), "x,y\n1,2\n") << input_name;
+    std::filesystem::remove(input);
+  }
+}
+
 TEST(Report, RejectsDataWithOtherInputs) {
   TemporaryFolder folder("protean_report_mismatch");
   const Dataset wave = report_test::wave_dataset(40);

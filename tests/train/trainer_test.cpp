@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "protean/error.hpp"
 #include "protean/losses/mse.hpp"
 #include "protean/optimizers/adam.hpp"
 
@@ -274,6 +275,53 @@ TEST(Train, GradientNormsOffByDefault) {
   const TrainResult result = train(net, MeanSquaredError(), adam, data.x, data.y, options);
   EXPECT_TRUE(result.gradient_norm_names.empty());
   EXPECT_TRUE(result.history.front().gradient_norms.empty());
+}
+
+
+TEST(TrainShapes, RowCountMismatchIsError) {
+  Network network(1);
+  network.add_dense(4, Activation::tanh).add_dense(1);
+  network.initialize(1);
+  Adam adam(0.01f);
+  TrainOptions options;
+  options.epochs = 1;
+  const Matrix x = Matrix::zeros(10, 1), y = Matrix::zeros(5, 1);
+  EXPECT_THROW(train(network, MeanSquaredError(), adam, x, y, options), Error);
+}
+
+TEST(TrainShapes, InputWidthMismatchIsError) {
+  Network network(2);
+  network.add_dense(4, Activation::tanh).add_dense(1);
+  network.initialize(1);
+  Adam adam(0.01f);
+  TrainOptions options;
+  options.epochs = 1;
+  const Matrix x = Matrix::zeros(10, 1), y = Matrix::zeros(10, 1);
+  EXPECT_THROW(train(network, MeanSquaredError(), adam, x, y, options), Error);
+}
+
+TEST(TrainShapes, NoRowsIsError) {
+  Network network(1);
+  network.add_dense(4, Activation::tanh).add_dense(1);
+  network.initialize(1);
+  Adam adam(0.01f);
+  TrainOptions options;
+  options.epochs = 1;
+  const Matrix x = Matrix::zeros(0, 1), y = Matrix::zeros(0, 1);
+  EXPECT_THROW(train(network, MeanSquaredError(), adam, x, y, options), Error);
+}
+
+TEST(TrainShapes, ValidationRowMismatchIsError) {
+  LineData data(20);
+  Network network(1);
+  network.add_dense(4, Activation::tanh).add_dense(1);
+  network.initialize(1);
+  Adam adam(0.01f);
+  TrainOptions options;
+  options.epochs = 1;
+  const Matrix vx = Matrix::zeros(6, 1), vy = Matrix::zeros(3, 1);
+  Validation validation{vx, vy, {}};
+  EXPECT_THROW(train(network, MeanSquaredError(), adam, data.x, data.y, options, &validation), Error);
 }
 
 }  // namespace

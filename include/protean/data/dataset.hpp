@@ -27,6 +27,13 @@ struct Dataset {
   Index class_count() const { return static_cast<Index>(class_names.size()); }
 };
 
+// Checks what a Dataset built in memory can get wrong and to_dataset() rules out for a CSV file.
+// Throws an Error for no rows, unequal input and target row counts, or name lists that do not
+// match the column counts. It also throws for a NaN or infinite value, naming its row and, when
+// source_lines is filled, its line. For classification it throws for more than one target
+// column or a class id outside 0 to C-1.
+void check_dataset(const Dataset& data);
+
 // Copies the rows listed in `rows` (in that order) into a new dataset with the same names.
 Dataset select_rows(const Dataset& data, const std::vector<Index>& rows);
 

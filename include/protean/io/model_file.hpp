@@ -24,13 +24,14 @@ namespace protean {
 // activations. A model that needs nothing more is still written as version 1.
 inline constexpr int kModelFormatVersion = 2;
 
-// Serializes a model to the bytes of a model file.
+// Serializes a model to the bytes of a model file. Errors: a model that deserialize_model()
+// would reject, such as one without a loss, with missing names or with NaN weights.
 std::string serialize_model(const Model& model);
 // Parses model file bytes. Every size, offset, shape and name is checked before use, so a
 // truncated, corrupt or hostile file gives an Error, never a crash or a large allocation.
 Model deserialize_model(std::string_view bytes, const std::string& source);
 
-// Writes atomically (see io/atomic_file.hpp).
+// Writes atomically (see io/atomic_file.hpp), and writes nothing when serialize_model() fails.
 void save_model(const Model& model, const std::filesystem::path& path);
 Model load_model(const std::filesystem::path& path);
 

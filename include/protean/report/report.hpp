@@ -35,8 +35,9 @@ struct ReportOptions {
   int width = 960;    // figure size in pixels (SVG user units)
   int height = 600;
   std::string gnuplot = "gnuplot";  // program name, looked up on PATH, or a path
-  // Files the report must not write over (the data and model it reads). write_report() throws
-  // before writing anything when one of them has the name of a file it would write.
+  // Files the report must not write over (the data and model it reads). write_report() and
+  // write_units_figure() throw before writing anything when one of them has the name of a file
+  // they would write.
   std::vector<std::filesystem::path> inputs;
 };
 
@@ -62,7 +63,8 @@ ReportResult write_report(Model& model, const Dataset& data, const TrainResult* 
 
 // Draws the units figure of a decomposition into `path`, which must end in .svg or .png; the
 // data and script go beside it as STEM.dat and STEM.gp. `data` (may be null) adds the data
-// points. Errors: as write_report, plus an unsupported extension.
+// points. Errors: as write_report (including a file to write that is one of options.inputs),
+// plus an unsupported extension.
 FigureFile write_units_figure(const Model& model, const Decomposition& parts, const Dataset* data,
                               const std::filesystem::path& path, const ReportOptions& options = {});
 

@@ -152,6 +152,8 @@ struct TrainResult {
   std::optional<Divergence> divergence;
 };
 
+// Errors: no training rows, targets with another row count than the inputs, inputs whose column
+// count is not the network's input width, and validation data with the same faults.
 TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, ConstMatrixView inputs,
                   ConstMatrixView targets, const TrainOptions& options, const Validation* validation = nullptr,
                   TrainingObserver* observer = nullptr);

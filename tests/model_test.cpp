@@ -1,0 +1,92 @@
+// Model::predict(), predict_classes() and evaluate() on inputs a library caller can get wrong.
+#include "protean/model.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "protean/error.hpp"
+
+namespace protean {
+namespace {
+
+using ::testing::HasSubstr;
+
+Model one_input_regression() {
+  Model model;
+  model.network = Network(1);
+  model.network.add_dense(4, Activation::relu).add_dense(1);
+  model.network.initialize(3);
+  model.input_names = {"x"};
+  model.target_names = {"y"};
+  model.loss = "mse";
+  return model;
+}
+
+TEST(Model, PredictRejectsNaNInput) {
+  Model model = one_input_regression();
+  Matrix inputs = Matrix::zeros(3, 1);
+  inputs(2, 0) = std::numeric_limits<float>::quiet_NaN();
+  try {
+    model.predict(inputs);
+    FAIL() << "a NaN input was accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("row 3"));
+    EXPECT_THAT(e.problem(), HasSubstr("'x'"));
+    EXPECT_THAT(e.problem(), HasSubstr("nan"));
+  }
+}
+
+TEST(Model, PredictRejectsInfiniteInput) {
+  Model model = one_input_regression();
+  Matrix inputs = Matrix::filled(1, 1, std::numeric_limits<float>::infinity());
+  EXPECT_THROW(model.predict(inputs), Error);
+}
+
+TEST(Model, PredictClassesRejectsRegression) {
+  Model model = one_input_regression();
+  Matrix inputs = Matrix::zeros(1, 1);
+  try {
+    model.predict_classes(inputs);
+    FAIL() << "predict_classes() ran on a regression model";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("classification model"));
+    EXPECT_THAT(e.fix(), HasSubstr("predict()"));
+  }
+}
+
+
+TEST(Model, EvaluateRejectsRowMismatch) {
+  Model model = one_input_regression();
+  Dataset data;
+  data.inputs = Matrix::zeros(5, 1);
+  data.targets = Matrix::zeros(3, 1);
+  data.input_names = {"x"};
+  data.target_names = {"y"};
+  try {
+    model.evaluate(data);
+    FAIL() << "5 input rows and 3 target rows were accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("5 input rows but 3 target rows"));
+  }
+}
+
+TEST(Model, EvaluateRejectsNaNTarget) {
+  Model model = one_input_regression();
+  Dataset data;
+  data.inputs = Matrix::zeros(4, 1);
+  data.targets = Matrix::zeros(4, 1);
+  data.targets(2, 0) = std::numeric_limits<float>::quiet_NaN();
+  data.input_names = {"x"};
+  data.target_names = {"y"};
+  try {
+    model.evaluate(data);
+    FAIL() << "a NaN target was scored";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("row 3, target column 'y'"));
+  }
+}
+
+}  // namespace
+}  // namespace protean
