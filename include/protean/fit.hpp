@@ -107,10 +107,10 @@ struct FitResult {
 // records the measurements behind it).
 std::string automatic_optimizer(Task task, Index train_rows);
 
-// Errors: invalid options (names the option, the value and the accepted range), data that
-// cannot be split as asked, and a Dataset that is not consistent: no rows, target and input row
-// counts that differ, name lists that do not match the column counts, a NaN or infinite value,
-// or a class id outside 0 to C-1.
+// Errors: invalid options (named with the value and the accepted range), data that cannot be
+// split as asked, and an inconsistent Dataset. A Dataset is inconsistent when it has no rows,
+// input and target row counts that differ, name lists that do not match the column counts, a
+// NaN or infinite value, or a class id outside 0 to C-1.
 FitResult fit(const Dataset& data, const FitOptions& options, TrainingObserver* observer = nullptr);
 
 // Why fit() will not run the automatic search on `rows` rows although the optimizer and the

@@ -35,7 +35,7 @@ class Model {
   // Errors: a column count other than input_width(), or a NaN or infinite input (names its row
   // and column).
   Matrix predict(ConstMatrixView inputs);
-  // The most probable class id of each row. Errors: a regression model, and those of predict().
+  // The class id with the highest probability, for each row. Errors: a regression model, and those of predict().
   std::vector<Index> predict_classes(ConstMatrixView inputs);
   // Metrics on labelled data in the targets' own units.
   Metrics evaluate(const Dataset& data);

@@ -236,13 +236,13 @@ void activation_and_bias_backward(Activation activation, ConstMatrixView y, Matr
 // additions of _mm512_reduce_add_ps in the same order, so a row's sum has the same bits
 // whether it went through here or through a reduction of its own (rows past the last full 16).
 inline __m512 sum_lanes_of_16(const __m512 (&v)[16]) {
-  // 256-bit halves: x[j] holds the 8 pair sums of v[2j] in lanes 0-7 and of v[2j+1] in 8-15.
+  // 256-bit halves: x[j] contains the 8 pair sums of v[2j] in lanes 0-7 and of v[2j+1] in 8-15.
   __m512 x[8];
   for (int j = 0; j < 8; ++j) {
     x[j] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * j], v[2 * j + 1], 0x44),
                          _mm512_shuffle_f32x4(v[2 * j], v[2 * j + 1], 0xee));
   }
-  // 128-bit quarters: quarter q of t[j] holds 4 sums of v[4j + q].
+  // 128-bit quarters: quarter q of t[j] contains 4 sums of v[4j + q].
   __m512 t[4];
   for (int j = 0; j < 4; ++j) {
     t[j] = _mm512_add_ps(_mm512_shuffle_f32x4(x[2 * j], x[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
@@ -254,7 +254,7 @@ inline __m512 sum_lanes_of_16(const __m512 (&v)[16]) {
     u[j] = _mm512_add_ps(_mm512_shuffle_ps(t[2 * j], t[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
                          _mm512_shuffle_ps(t[2 * j], t[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
   }
-  // Lane 4q + j now holds the whole sum of v[q + 4j]; the permutation puts v[k]'s in lane k.
+  // Lane 4q + j now contains the whole sum of v[q + 4j], and the permutation moves v[k]'s to lane k.
   const __m512 sums = _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
                                     _mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
   const __m512i lane_of_row = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);

@@ -116,7 +116,7 @@ TEST(CpuBackend, DenseForwardLeavesPaddingAlone) {
 // A row's output does not depend on the rows around it: forwarded alone, it gets the same bits
 // as inside a batch, where the kernels handle blocks of rows (16 at a time for one output) and
 // a shorter tail.
-TEST(CpuBackend, DenseForwardOfARowDoesNotDependOnItsBatch) {
+TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
   Rng rng(14);
   for (const Shape& s : std::vector<Shape>{{37, 64, 1}, {50, 130, 1}, {37, 3, 64}, {70, 64, 64}, {40, 17, 48}}) {
     SCOPED_TRACE(describe(s, 0, Activation::tanh));
@@ -133,9 +133,9 @@ TEST(CpuBackend, DenseForwardOfARowDoesNotDependOnItsBatch) {
   }
 }
 
-// The fused pair of layers gives the bits of the two layers run one by one, for shapes on both
+// The fused pair of layers gives the bits of the two layers run one by one. The shapes lie on both
 // sides of the register tiles' limits (up to 256 inputs, at least 16 hidden units, tiles of 6
-// rows and 64 columns) and activations with and without a fused form.
+// rows and 64 columns), with activations that have a fused form and one that has none.
 TEST(CpuBackend, DenseForwardToOneOutputMatchesTwoLayers) {
   Rng rng(15);
   const std::vector<Shape> shapes = {{1, 1, 16},  {5, 3, 20},   {37, 64, 64}, {600, 64, 64},
