@@ -148,6 +148,12 @@ constexpr Index kMaxFusedInputs = 256;
 // 2.88-2.92 µs through the tiles against 2.41-2.61 µs.
 constexpr Index kMinFusedOutputs = 16;
 
+// True when dense_forward() computes a layer with these widths and activation in register tiles.
+bool takes_register_tiles(Activation activation, Index inputs, Index outputs) {
+  return detail::has_fused_forward(activation) && inputs > 0 && inputs <= kMaxFusedInputs &&
+         outputs >= kMinFusedOutputs;
+}
+
 // Column sums of a block of 64 columns over many rows, in four vector registers. The loops
 // below used to sum straight into the output row, which sent every row's partial sums through
 // memory and took 10% of a curve step. Rows are added in order, so the sums do not depend on
@@ -414,7 +420,7 @@ class CpuBackend final : public Backend {
     if (x.cols() >= 1 && x.cols() <= kMaxFewInputs) {
       // The loop wrote 32768 outputs in about 1.3 µs (N=256 I=2 O=128), a block worth a hand-over.
       const Index rows_per_part = std::max<Index>(kFewInputsRows, 32768 / std::max<Index>(y.cols(), 1));
-      const bool fused = detail::has_fused_forward(activation) && y.cols() >= kMinFusedOutputs;
+      const bool fused = takes_register_tiles(activation, x.cols(), y.cols());
       detail::run_in_blocks(threads(), y.rows(), rows_per_part, [&](Index begin, Index end) {
         const ConstMatrixView x_rows = ConstMatrixView(x).middle_rows(begin, end - begin);
         if (fused) {
@@ -430,12 +436,7 @@ class CpuBackend final : public Backend {
     }
 #if defined(__AVX512F__)
     if (y.cols() == 1 && x.cols() > 0) {
-      // w's one column as a contiguous vector, since w may have a row stride.
-      thread_local std::vector<float> column;
-      column.resize(static_cast<std::size_t>(x.cols()));
-      for (Index i = 0; i < x.cols(); ++i) column[static_cast<std::size_t>(i)] = w(i, 0);
-      // A thread_local named inside the lambda would be each worker's own, empty one.
-      const float* const weights = column.data();
+      const float* const weights = contiguous_column(w);
       with_activation(activation, [&](auto act) {
         detail::run_in_blocks(threads(), y.rows(), rows_per_block(x.cols()), [&](Index begin, Index end) {
           single_output_forward<decltype(act)>(ConstMatrixView(x).middle_rows(begin, end - begin), weights, b(0, 0),
@@ -445,8 +446,7 @@ class CpuBackend final : public Backend {
       return;
     }
 #endif
-    if (detail::has_fused_forward(activation) && x.cols() > 0 && x.cols() <= kMaxFusedInputs &&
-        y.cols() >= kMinFusedOutputs) {
+    if (takes_register_tiles(activation, x.cols(), y.cols())) {
       const Partition split = partition(y.rows(), y.cols(), x.cols(), /*small=*/true);
       detail::worker_pool().run(threads(), split.parts, [&](int part) {
         const Index begin = part * split.block;
@@ -479,16 +479,12 @@ class CpuBackend final : public Backend {
                                    MatrixView hidden, MatrixView y_out) override {
     // The same conditions under which dense_forward() sends the first layer to the register
     // tiles and the second to single_output_forward(), whose additions the fused kernel repeats.
-    const bool first_in_tiles = detail::has_fused_forward(activation) && x.cols() > 0 &&
-                                x.cols() <= kMaxFusedInputs && w.cols() >= kMinFusedOutputs;
-    if (!first_in_tiles || w.cols() <= kMaxFewInputs || derivative_needs_input(out_activation)) {
+    if (!takes_register_tiles(activation, x.cols(), w.cols()) || w.cols() <= kMaxFewInputs ||
+        derivative_needs_input(out_activation)) {
       Backend::dense_forward_to_one_output(activation, x, w, b, out_activation, w_out, b_out, hidden, y_out);
       return;
     }
-    thread_local std::vector<float> column;
-    column.resize(static_cast<std::size_t>(w_out.rows()));
-    for (Index i = 0; i < w_out.rows(); ++i) column[static_cast<std::size_t>(i)] = w_out(i, 0);
-    const float* const weights = column.data();
+    const float* const weights = contiguous_column(w_out);
     // Rows of about 4 MFLOP per part, as for a small product.
     const double flops_per_row = 2.0 * static_cast<double>(x.cols()) * static_cast<double>(w.cols());
     const auto rows_per_part = std::max<Index>(16, static_cast<Index>(kFlopsPerSmallPart / flops_per_row));
@@ -692,6 +688,16 @@ class CpuBackend final : public Backend {
     split.block = (column_blocks + parts - 1) / parts * kSumBlock;
     split.parts = static_cast<int>((outputs + split.block - 1) / split.block);
     return split;
+  }
+
+  // The one column of `w` as a contiguous vector in the calling thread's scratch memory, since w
+  // may have a row stride. Valid until the thread's next call. The caller passes the pointer to
+  // its workers, because a thread_local named inside a worker's lambda is that worker's own.
+  static const float* contiguous_column(ConstMatrixView w) {
+    thread_local std::vector<float> column;
+    column.resize(static_cast<std::size_t>(w.rows()));
+    for (Index i = 0; i < w.rows(); ++i) column[static_cast<std::size_t>(i)] = w(i, 0);
+    return column.data();
   }
 
   // A rows×cols matrix in the calling thread's scratch memory for a transposed operand, grown
