@@ -540,7 +540,7 @@ struct ColumnRoles {
 [[noreturn]] void throw_single_column(const CsvTable& table) {
   const std::string& first_line =
       table.has_header || table.rows.empty() ? table.column_names.front() : table.rows.front().front();
-  const std::string what =
+  const std::string problem =
       fmt::format("the file was read as a single column (its first line is {}), so no input columns are left beside "
                   "the target",
                   quote_value(first_line));
@@ -548,11 +548,11 @@ struct ColumnRoles {
     if (other == table.delimiter || first_line.find(other) == std::string::npos) continue;
     const std::string option = other == '\t' ? std::string("tab") : std::string(1, other);
     throw Error(Location{table.source},
-                fmt::format("{} (the delimiter was '{}')", what, table.delimiter == '\t' ? "tab" : std::string(1, table.delimiter)),
+                fmt::format("{} (the delimiter was '{}')", problem, table.delimiter == '\t' ? "tab" : std::string(1, table.delimiter)),
                 fmt::format("the first line contains {}: give --delimiter {}, or leave --delimiter out to detect it",
                             other == '\t' ? std::string("a tab") : quote_value(std::string(1, other)), quote_value(option)));
   }
-  throw Error(Location{table.source}, what, "add input columns to the file");
+  throw Error(Location{table.source}, problem, "add input columns to the file");
 }
 
 ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options) {
@@ -709,12 +709,13 @@ std::size_t find_invalid_utf8(std::string_view text) {
 
 // The model file stores column and class names as JSON text, which must be UTF-8, so a name in
 // another encoding (Latin-1, for example) is rejected here with its place instead of failing the
-// save after training. `where` names the cell or column that contains `name`.
-void check_utf8_name(const std::string& name, const Location& where, std::string_view what) {
+// save after training. `where` names the cell or column that contains `name`, and `description`
+// says which name it is ("class name", "the name of column 3").
+void check_utf8_name(const std::string& name, const Location& where, std::string_view description) {
   const std::size_t bad = find_invalid_utf8(name);
   if (bad == std::string_view::npos) return;
   throw Error(where,
-              fmt::format("{} {} is not valid UTF-8 (byte 0x{:02X} at offset {})", what, quote_value(name),
+              fmt::format("{} {} is not valid UTF-8 (byte 0x{:02X} at offset {})", description, quote_value(name),
                           static_cast<unsigned char>(name[bad]), bad),
               "save the file as UTF-8, for example with 'iconv -f latin1 -t utf-8', or rename the column or class");
 }

@@ -278,37 +278,25 @@ TEST(Train, GradientNormsOffByDefault) {
 }
 
 
-TEST(TrainShapes, RowCountMismatchIsError) {
-  Network network(1);
-  network.add_dense(4, Activation::tanh).add_dense(1);
-  network.initialize(1);
-  Adam adam(0.01f);
-  TrainOptions options;
-  options.epochs = 1;
-  const Matrix x = Matrix::zeros(10, 1), y = Matrix::zeros(5, 1);
-  EXPECT_THROW(train(network, MeanSquaredError(), adam, x, y, options), Error);
-}
-
-TEST(TrainShapes, InputWidthMismatchIsError) {
-  Network network(2);
-  network.add_dense(4, Activation::tanh).add_dense(1);
-  network.initialize(1);
-  Adam adam(0.01f);
-  TrainOptions options;
-  options.epochs = 1;
-  const Matrix x = Matrix::zeros(10, 1), y = Matrix::zeros(10, 1);
-  EXPECT_THROW(train(network, MeanSquaredError(), adam, x, y, options), Error);
-}
-
-TEST(TrainShapes, NoRowsIsError) {
-  Network network(1);
-  network.add_dense(4, Activation::tanh).add_dense(1);
-  network.initialize(1);
-  Adam adam(0.01f);
-  TrainOptions options;
-  options.epochs = 1;
-  const Matrix x = Matrix::zeros(0, 1), y = Matrix::zeros(0, 1);
-  EXPECT_THROW(train(network, MeanSquaredError(), adam, x, y, options), Error);
+// Shapes that train() cannot use: fewer targets than inputs, inputs narrower than the network,
+// and no rows at all.
+TEST(TrainShapes, MismatchesAreErrors) {
+  struct Case {
+    const char* name;
+    Index network_inputs, input_rows, target_rows;
+  };
+  for (const Case& c : {Case{"row counts differ", 1, 10, 5}, Case{"input width differs", 2, 10, 10},
+                        Case{"no rows", 1, 0, 0}}) {
+    SCOPED_TRACE(c.name);
+    Network network(c.network_inputs);
+    network.add_dense(4, Activation::tanh).add_dense(1);
+    network.initialize(1);
+    Adam adam(0.01f);
+    TrainOptions options;
+    options.epochs = 1;
+    const Matrix x = Matrix::zeros(c.input_rows, 1), y = Matrix::zeros(c.target_rows, 1);
+    EXPECT_THROW(train(network, MeanSquaredError(), adam, x, y, options), Error);
+  }
 }
 
 TEST(TrainShapes, ValidationRowMismatchIsError) {
