@@ -93,19 +93,27 @@ void Network::initialize(std::uint64_t seed) {
 
 ConstMatrixView Network::forward(ConstMatrixView x, Mode mode) {
   ConstMatrixView activations = x;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    if (mode == Mode::inference && i + 1 < layers_.size()) {
-      // A dense layer followed by a dense layer with one output, the end of most regression
-      // networks, runs as one operation, so the backend can keep the hidden values in registers.
-      auto* first = dynamic_cast<Dense*>(layers_[i].get());
-      auto* second = dynamic_cast<Dense*>(layers_[i + 1].get());
-      if (first != nullptr && second != nullptr && first->can_forward_to_one_output(*second)) {
-        activations = first->forward_to_one_output(*second, activations);
-        ++i;
+  for (std::size_t i = 0; i < layers_.size();) {
+    if (mode == Mode::inference) {
+      // Dense layers in a row run as one backend call, which may keep hidden values in
+      // registers: a dense layer followed by one with one output ends most regression networks.
+      links_.clear();
+      ConstMatrixView input = activations;
+      for (std::size_t j = i; j < layers_.size(); ++j) {
+        auto* dense = dynamic_cast<Dense*>(layers_[j].get());
+        if (dense == nullptr || derivative_needs_input(dense->activation())) break;
+        links_.push_back(dense->inference_link(input));
+        input = links_.back().y;
+      }
+      if (links_.size() >= 2) {
+        backend_->dense_chain_forward(activations, links_);
+        activations = links_.back().y;
+        i += links_.size();
         continue;
       }
     }
     activations = layers_[i]->forward(activations, mode);
+    ++i;
   }
   return activations;
 }

@@ -88,7 +88,8 @@ class Network {
   Index inputs_;
   Backend* backend_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  Matrix predictions_;
+  // Scratch for forward() in inference: the dense layers it hands the backend as one chain.
+  std::vector<DenseLink> links_;
 };
 
 }  // namespace protean

@@ -149,17 +149,56 @@ void forward(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView
   }
 }
 
-// y_out = out_act(act(x·w + b)·w_out + b_out) for a second layer with one output. Each row's
-// hidden values go from the registers of its tile into 16 lanes of partial sums, in the order
-// single_output_forward() in cpu_backend.cpp adds them. The lanes are reduced as
-// _mm512_reduce_add_ps does, so the result has the bits of the two layers run one by one.
-template <typename Act, typename OutAct>
-void forward_to_one_output(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, const float* w_out, float b_out,
-                           MatrixView y_out) {
+// Hands a tile its input rows: rows of x in memory, read in place.
+struct RowsInMemory {
+  ConstMatrixView x;
+  template <int kRows>
+  ConstMatrixView rows(Index first) { return x.middle_rows(first, kRows); }
+};
+
+// Hands a tile its input rows computed on the spot, act(x·w + b) for a first layer with few
+// inputs, into a buffer of kTileRows rows that stays in the L1 cache. Each value comes from the
+// same tile() as fused_dense_forward() computes it with, so it has the same bits.
+template <typename Act>
+struct RowsOfFirstLayer {
+  // The buffer is written before it is read, so it is left uninitialized.
+  RowsOfFirstLayer(ConstMatrixView x_, ConstMatrixView w_, ConstMatrixView b_) : x(x_), w(w_), b(b_) {}
+
+  ConstMatrixView x, w, b;
+  alignas(64) float buffer[kTileRows * kMaxChainedWidth];
+
+  template <int kRows>
+  ConstMatrixView rows(Index first) {
+    const Index width = w.cols();
+    for (Index column = 0; column < width; column += kBlock) {
+      const ColumnBlock block = column_block(column, width);
+      with_count<kTileVectors>(block.vectors, [&](auto vectors) {
+        constexpr int kVectors = decltype(vectors)::value;
+        float* out = buffer + block.first;
+        const auto store = [&](int row, int v, __m512 value) {
+          _mm512_mask_storeu_ps(out + row * width + 16 * v, v + 1 < kVectors ? __mmask16{0xffff} : block.last, value);
+        };
+        tile<Act, kRows, kVectors>(x.row(first), x.stride(), w.data() + block.first, w.stride(), x.cols(),
+                                   b.data() + block.first, block.last, store);
+      });
+    }
+    return {buffer, kRows, width, width};
+  }
+};
+
+// y_out = out_act(act(x·w + b)·w_out + b_out) for a layer with one output after a layer whose
+// input rows `source` hands out. Each row's hidden values go from the registers of its tile into
+// 16 lanes of partial sums, in the order single_output_forward() in cpu_backend.cpp adds them.
+// The lanes are reduced as _mm512_reduce_add_ps does, so the result has the bits of the layers
+// run one by one.
+template <typename Act, typename OutAct, typename Source>
+void forward_to_one_output(Source& source, Index rows_in_all, ConstMatrixView w, ConstMatrixView b,
+                           const float* w_out, float b_out, MatrixView y_out) {
   // Rows outside, column blocks inside, so that a tile's partial sums stay at hand.
-  for (Index r = 0; r < x.rows(); r += kTileRows) {
-    with_count<kTileRows>(static_cast<int>(std::min<Index>(kTileRows, x.rows() - r)), [&](auto rows) {
+  for (Index r = 0; r < rows_in_all; r += kTileRows) {
+    with_count<kTileRows>(static_cast<int>(std::min<Index>(kTileRows, rows_in_all - r)), [&](auto rows) {
       constexpr int kRows = decltype(rows)::value;
+      const ConstMatrixView x = source.template rows<kRows>(r);
       __m512 partial[kRows];
       for (int row = 0; row < kRows; ++row) partial[row] = _mm512_setzero_ps();
       for (Index first = 0; first < w.cols(); first += kBlock) {
@@ -174,12 +213,24 @@ void forward_to_one_output(ConstMatrixView x, ConstMatrixView w, ConstMatrixView
           const auto accumulate = [&](int row, int v, __m512 value) {
             partial[row] = _mm512_fmadd_ps(value, weights_out[v], partial[row]);
           };
-          tile<Act, kRows, kVectors>(x.row(r), x.stride(), w.data() + block.first, w.stride(), x.cols(),
+          tile<Act, kRows, kVectors>(x.data(), x.stride(), w.data() + block.first, w.stride(), x.cols(),
                                      b.data() + block.first, block.last, accumulate);
         });
       }
       for (int row = 0; row < kRows; ++row) *y_out.row(r + row) = OutAct::value(_mm512_reduce_add_ps(partial[row]) + b_out);
     });
+  }
+}
+
+// Calls fn(act) with the activation type for one of has_fused_forward()'s activations.
+template <typename Fn>
+void with_fused_activation(Activation activation, Fn&& fn) {
+  switch (activation) {
+    case Activation::identity: return fn(act::Identity{});
+    case Activation::relu: return fn(act::Relu{});
+    case Activation::leaky_relu: return fn(act::LeakyRelu{});
+    case Activation::hard_tanh: return fn(act::HardTanh{});
+    default: assert(false && "has_fused_forward() is false for this activation"); return;
   }
 }
 
@@ -194,13 +245,7 @@ void fused_dense_forward(Activation activation, ConstMatrixView x, ConstMatrixVi
   assert(x.cols() == w.rows());
   assert(w.cols() == y.cols());
   assert(x.rows() == y.rows());
-  switch (activation) {
-    case Activation::identity: return forward<act::Identity>(x, w, b, y);
-    case Activation::relu: return forward<act::Relu>(x, w, b, y);
-    case Activation::leaky_relu: return forward<act::LeakyRelu>(x, w, b, y);
-    case Activation::hard_tanh: return forward<act::HardTanh>(x, w, b, y);
-    default: assert(false && "has_fused_forward() is false for this activation"); return;
-  }
+  with_fused_activation(activation, [&](auto act) { forward<decltype(act)>(x, w, b, y); });
 }
 
 void fused_dense_forward_to_one_output(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
@@ -210,14 +255,30 @@ void fused_dense_forward_to_one_output(Activation activation, ConstMatrixView x,
   assert(y_out.cols() == 1);
   assert(!derivative_needs_input(out_activation));
   with_activation(out_activation, [&](auto out_act) {
-    using OutAct = decltype(out_act);
-    switch (activation) {
-      case Activation::identity: return forward_to_one_output<act::Identity, OutAct>(x, w, b, w_out, b_out, y_out);
-      case Activation::relu: return forward_to_one_output<act::Relu, OutAct>(x, w, b, w_out, b_out, y_out);
-      case Activation::leaky_relu: return forward_to_one_output<act::LeakyRelu, OutAct>(x, w, b, w_out, b_out, y_out);
-      case Activation::hard_tanh: return forward_to_one_output<act::HardTanh, OutAct>(x, w, b, w_out, b_out, y_out);
-      default: assert(false && "has_fused_forward() is false for this activation"); return;
-    }
+    with_fused_activation(activation, [&](auto act) {
+      RowsInMemory source{x};
+      forward_to_one_output<decltype(act), decltype(out_act)>(source, x.rows(), w, b, w_out, b_out, y_out);
+    });
+  });
+}
+
+void fused_chain_forward_to_one_output(Activation first_activation, ConstMatrixView x, ConstMatrixView w_first,
+                                       ConstMatrixView b_first, Activation activation, ConstMatrixView w,
+                                       ConstMatrixView b, Activation out_activation, const float* w_out, float b_out,
+                                       MatrixView y_out) {
+  assert(x.cols() == w_first.rows());
+  assert(w_first.cols() == w.rows());
+  assert(w_first.cols() <= kMaxChainedWidth);
+  assert(x.rows() == y_out.rows());
+  assert(y_out.cols() == 1);
+  assert(!derivative_needs_input(out_activation));
+  with_activation(out_activation, [&](auto out_act) {
+    with_fused_activation(activation, [&](auto act) {
+      with_fused_activation(first_activation, [&](auto first_act) {
+        RowsOfFirstLayer<decltype(first_act)> source(x, w_first, b_first);
+        forward_to_one_output<decltype(act), decltype(out_act)>(source, x.rows(), w, b, w_out, b_out, y_out);
+      });
+    });
   });
 }
 
@@ -231,6 +292,11 @@ void fused_dense_forward(Activation, ConstMatrixView, ConstMatrixView, ConstMatr
 
 void fused_dense_forward_to_one_output(Activation, ConstMatrixView, ConstMatrixView, ConstMatrixView, Activation,
                                        const float*, float, MatrixView) {
+  assert(false);  // has_fused_forward() is false for every activation without AVX-512
+}
+
+void fused_chain_forward_to_one_output(Activation, ConstMatrixView, ConstMatrixView, ConstMatrixView, Activation,
+                                       ConstMatrixView, ConstMatrixView, Activation, const float*, float, MatrixView) {
   assert(false);  // has_fused_forward() is false for every activation without AVX-512
 }
 

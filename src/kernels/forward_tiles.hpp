@@ -35,4 +35,17 @@ void fused_dense_forward(Activation activation, ConstMatrixView x, ConstMatrixVi
 void fused_dense_forward_to_one_output(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b,
                                        Activation out_activation, const float* w_out, float b_out, MatrixView y_out);
 
+// Widest first layer that fused_chain_forward_to_one_output() accepts.
+inline constexpr Index kMaxChainedWidth = 256;
+
+// y_out[N×1] = out_act(act(act_first(x·w_first + b_first)·w + b)·w_out + b_out): three layers,
+// the first with at most kMaxChainedWidth outputs, the last with one output. The first layer's
+// values go to a buffer of 6 rows in the L1 cache, not to memory for every row. y_out has the
+// bits of the three layers run one by one. Requires has_fused_forward() of both hidden
+// activations, and out_activation as for fused_dense_forward_to_one_output().
+void fused_chain_forward_to_one_output(Activation first_activation, ConstMatrixView x, ConstMatrixView w_first,
+                                       ConstMatrixView b_first, Activation activation, ConstMatrixView w,
+                                       ConstMatrixView b, Activation out_activation, const float* w_out, float b_out,
+                                       MatrixView y_out);
+
 }  // namespace protean::detail

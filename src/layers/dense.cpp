@@ -29,21 +29,12 @@ ConstMatrixView Dense::forward(ConstMatrixView x, Mode) {
   return y_;
 }
 
-bool Dense::can_forward_to_one_output(const Dense& next) const {
-  return next.output_width() == 1 && next.input_width() == output_width() && !derivative_needs_input(activation_) &&
-         !derivative_needs_input(next.activation_);
-}
-
-ConstMatrixView Dense::forward_to_one_output(Dense& next, ConstMatrixView x) {
-  assert(can_forward_to_one_output(next));
+DenseLink Dense::inference_link(ConstMatrixView x) {
+  assert(!derivative_needs_input(activation_));
   assert(x.cols() == input_width());
   y_.resize(x.rows(), output_width());
-  next.y_.resize(x.rows(), 1);
   x_ = x;
-  next.x_ = y_;
-  backend().dense_forward_to_one_output(activation_, x, weight_, bias_, next.activation_, next.weight_, next.bias_, y_,
-                                        next.y_);
-  return next.y_;
+  return {activation_, weight_, bias_, y_};
 }
 
 MatrixView Dense::backward(MatrixView dy, bool need_dx) {

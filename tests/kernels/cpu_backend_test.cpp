@@ -1,6 +1,7 @@
 // The CPU backend against its reference twin: every operation, activation and shape class
 // (1×1, odd sizes, sizes on both sides of the small-matrix cut-over, strided views) must agree
 // within a relative tolerance, and repeated runs must agree bit for bit.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -133,27 +134,56 @@ TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
   }
 }
 
-// The fused pair of layers gives the bits of the two layers run one by one. The shapes lie on both
-// sides of the register tiles' limits (up to 256 inputs, at least 16 hidden units, tiles of 6
-// rows and 64 columns), with activations that have a fused form and one that has none.
-TEST(CpuBackend, DenseForwardToOneOutputMatchesTwoLayers) {
+// A chain of dense layers gives the bits of its layers run one by one, whichever of them the
+// backend fuses: a layer in register tiles with a one-output layer after it, and a layer with few
+// inputs before those two. The widths lie on both sides of the limits (at most 4 inputs for the
+// first of three, up to 256 inputs and at least 16 units for the tiles, at most 256 units in the
+// first of three, tiles of 6 rows and 64 columns), with activations that have a fused form and
+// ones that have none.
+TEST(CpuBackend, DenseChainForwardMatchesLayerByLayer) {
   Rng rng(15);
-  const std::vector<Shape> shapes = {{1, 1, 16},  {5, 3, 20},   {37, 64, 64}, {600, 64, 64},
-                                     {13, 200, 100}, {40, 2, 130}, {9, 300, 64}, {7, 8, 10}};
-  const std::vector<std::pair<Activation, Activation>> activations = {
-      {Activation::relu, Activation::identity}, {Activation::hard_tanh, Activation::tanh},
-      {Activation::leaky_relu, Activation::sigmoid}, {Activation::tanh, Activation::identity}};
-  for (const Shape& s : shapes) {
-    for (const auto& [hidden_activation, out_activation] : activations) {
-      SCOPED_TRACE(describe(s, 1, hidden_activation) + " then " + std::string(to_string(out_activation)));
-      StridedMatrix x(s.n, s.inputs, 1, rng), w(s.inputs, s.outputs, 1, rng), b(1, s.outputs, 0, rng);
-      StridedMatrix w_out(s.outputs, 1, 1, rng), b_out(1, 1, 0, rng);
-      StridedMatrix hidden(s.n, s.outputs, 0, rng), y_pair(s.n, 1, 0, rng), y_two(s.n, 1, 0, rng);
-      cpu_backend().dense_forward_to_one_output(hidden_activation, x.view, w.view, b.view, out_activation, w_out.view,
-                                                b_out.view, hidden.view, y_pair.view);
-      cpu_backend().dense_forward(hidden_activation, x.view, w.view, b.view, hidden.view);
-      cpu_backend().dense_forward(out_activation, hidden.view, w_out.view, b_out.view, y_two.view);
-      for (Index r = 0; r < s.n; ++r) ASSERT_EQ(y_pair.view(r, 0), y_two.view(r, 0)) << "row " << r;
+  const std::vector<std::vector<Index>> chains = {
+      {1, 16, 1},      {3, 20, 1},      {64, 64, 1},     {200, 100, 1},    {2, 130, 1},      {300, 64, 1},
+      {8, 10, 1},      {1, 64, 64, 1},  {2, 128, 128, 1}, {4, 256, 64, 1}, {1, 257, 64, 1},  {5, 64, 64, 1},
+      {1, 16, 20, 1},  {1, 64, 3, 1},   {1, 64, 64, 2},  {1, 64, 64, 64, 1}, {2, 128, 128, 128, 1}};
+  const std::vector<std::vector<Activation>> activations = {
+      {Activation::relu, Activation::relu, Activation::relu, Activation::identity},
+      {Activation::hard_tanh, Activation::leaky_relu, Activation::identity, Activation::tanh},
+      {Activation::leaky_relu, Activation::tanh, Activation::hard_tanh, Activation::sigmoid},
+      {Activation::tanh, Activation::relu, Activation::relu, Activation::identity}};
+  for (const auto& widths : chains) {
+    for (const Index rows : {Index{1}, Index{5}, Index{37}, Index{600}}) {
+      for (const auto& acts : activations) {
+        const std::size_t count = widths.size() - 1;
+        std::string trace = fmt::format("{} rows, widths", rows);
+        for (const Index width : widths) trace += fmt::format(" {}", width);
+        for (std::size_t k = 0; k < count; ++k) {
+          trace += fmt::format(" {}", to_string(k + 1 == count ? acts.back() : acts[k]));
+        }
+        SCOPED_TRACE(trace);
+        StridedMatrix x(rows, widths[0], 1, rng);
+        std::vector<StridedMatrix> w, b, fused_y, plain_y;
+        std::vector<DenseLink> links;
+        for (std::size_t k = 0; k < count; ++k) {
+          w.emplace_back(widths[k], widths[k + 1], 1, rng);
+          b.emplace_back(1, widths[k + 1], 0, rng);
+          fused_y.emplace_back(rows, widths[k + 1], 1, rng);
+          plain_y.emplace_back(rows, widths[k + 1], 0, rng);
+        }
+        ConstMatrixView input = x.view;
+        for (std::size_t k = 0; k < count; ++k) {
+          const Activation activation = k + 1 == count ? acts.back() : acts[k];
+          links.push_back({activation, w[k].view, b[k].view, fused_y[k].view});
+          cpu_backend().dense_forward(activation, input, w[k].view, b[k].view, plain_y[k].view);
+          input = plain_y[k].view;
+        }
+        cpu_backend().dense_chain_forward(x.view, links);
+        const MatrixView fused = fused_y.back().view;
+        const MatrixView plain = plain_y.back().view;
+        for (Index r = 0; r < rows; ++r) {
+          for (Index c = 0; c < plain.cols(); ++c) ASSERT_EQ(fused(r, c), plain(r, c)) << "row " << r << " column " << c;
+        }
+      }
     }
   }
 }

@@ -6,6 +6,7 @@
 // and its own worker threads). Tests compare them.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "protean/activations/activation.hpp"
@@ -14,6 +15,15 @@
 namespace protean {
 
 enum class Transpose { no, yes };
+
+// One dense layer of a chain that Backend::dense_chain_forward() runs: y = act(x·w + b), where x
+// is the previous link's y, or the chain's input for the first link.
+struct DenseLink {
+  Activation activation;
+  ConstMatrixView w;
+  ConstMatrixView b;
+  MatrixView y;
+};
 
 class Backend {
  public:
@@ -37,15 +47,12 @@ class Backend {
                               ConstMatrixView y, MatrixView dy, MatrixView dw, MatrixView db,
                               MatrixView dx) = 0;
 
-  // Two dense layers in a row, the second with one output, for inference:
-  //   hidden[N×H] = act(x[N×I] · w[I×H] + b[1×H]),  y_out[N×1] = out_act(hidden · w_out[H×1] + b_out)
-  // y_out has the bits that two dense_forward() calls give. A backend may keep the hidden values
-  // in registers, so `hidden` is scratch space whose contents are unspecified afterwards.
-  // Neither activation may be one whose derivative needs the input (derivative_needs_input()).
-  // The default runs the two dense_forward() calls.
-  virtual void dense_forward_to_one_output(Activation activation, ConstMatrixView x, ConstMatrixView w,
-                                           ConstMatrixView b, Activation out_activation, ConstMatrixView w_out,
-                                           ConstMatrixView b_out, MatrixView hidden, MatrixView y_out);
+  // Runs the inference forward pass of dense layers in a row. The last link's y has the bits
+  // that dense_forward() gives link by link. A backend may keep the values of the other links in
+  // registers, so their y is scratch space with unspecified contents afterwards. No link's
+  // activation may be one whose derivative needs the input (derivative_needs_input()). The
+  // default calls dense_forward() link by link.
+  virtual void dense_chain_forward(ConstMatrixView x, std::span<const DenseLink> links);
 
   // Element-wise activation y[N×O] = act(z[N×O]), for activations whose derivative needs the
   // input: Dense computes z with dense_forward(identity, ...) and keeps it for the backward pass.

@@ -43,12 +43,10 @@ class Dense final : public Layer {
 
   ConstMatrixView forward(ConstMatrixView x, Mode mode) override;
   MatrixView backward(MatrixView dy, bool need_dx) override;
-  // The inference forward pass of this layer and `next`, a dense layer with one output, in one
-  // call to Backend::dense_forward_to_one_output(). Returns next's output, with the bits two
-  // forward() calls give. Neither layer keeps what backward() needs afterwards. Requires
-  // can_forward_to_one_output(next).
-  ConstMatrixView forward_to_one_output(Dense& next, ConstMatrixView x);
-  bool can_forward_to_one_output(const Dense& next) const;
+  // This layer as one link of a Backend::dense_chain_forward() call for inference on x, with y
+  // sized for its output. Afterwards the layer keeps nothing that backward() needs. Requires an
+  // activation whose derivative does not need the input (derivative_needs_input() false).
+  DenseLink inference_link(ConstMatrixView x);
 
   std::vector<Parameter> parameters() override;
   Index parameter_count() const override { return weight_.size() + bias_.size(); }
