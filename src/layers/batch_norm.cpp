@@ -30,8 +30,10 @@ ConstMatrixView BatchNorm::forward(ConstMatrixView x, Mode mode) {
 
   if (mode == Mode::training && n > 0) {
     // Column mean and biased variance, summed in double in a fixed row order.
-    std::vector<double> mean(static_cast<std::size_t>(width), 0.0);
-    std::vector<double> variance(static_cast<std::size_t>(width), 0.0);
+    std::vector<double>& mean = batch_mean_;
+    std::vector<double>& variance = batch_variance_;
+    mean.assign(static_cast<std::size_t>(width), 0.0);
+    variance.assign(static_cast<std::size_t>(width), 0.0);
     for (Index r = 0; r < n; ++r) {
       for (Index c = 0; c < width; ++c) mean[c] += x(r, c);
     }

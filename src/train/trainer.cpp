@@ -112,11 +112,15 @@ void clip_gradients(const std::vector<Parameter>& parameters, double max_norm) {
   }
 }
 
-std::vector<Matrix> copy_weights(const std::vector<MatrixView>& views) {
-  std::vector<Matrix> values;
-  values.reserve(views.size());
-  for (const MatrixView& view : views) values.push_back(Matrix::copy_of(view));
-  return values;
+// Copies the weights into `values`, reusing the storage of a copy made before. Fresh matrices
+// at every epoch end cost a new allocation, and the page faults of a fresh mapping, for every
+// weight: 8000 faults an epoch for the 32 MB of the 1024-2048-2048-1024 network.
+void copy_weights(const std::vector<MatrixView>& views, std::vector<Matrix>& values) {
+  values.resize(views.size());
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    values[i].resize(views[i].rows(), views[i].cols());
+    values[i].view().copy_from(views[i]);
+  }
 }
 
 void restore_weights(const std::vector<MatrixView>& views, const std::vector<Matrix>& values) {
@@ -258,7 +262,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
   // the state here so that later checkpoints at epoch ends do not carry stale copies.
   std::vector<Matrix> last_good = std::move(state.last_good_weights);
   state.last_good_weights.clear();
-  if (options.check_finite && last_good.empty()) last_good = copy_weights(snapshot);
+  if (options.check_finite && last_good.empty()) copy_weights(snapshot, last_good);
   if (observer) observer->on_train_begin(options.epochs, batches);
   // The schedule's plateau state is rebuilt from the finished epochs of a resumed run.
   LearningRateScheduler scheduler(options.schedule, base_rate, options.epochs);
@@ -363,7 +367,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
     }
     if (options.restore_best && tracked_loss < state.best_loss) {
       state.best_loss = tracked_loss;
-      state.best_weights = copy_weights(snapshot);
+      copy_weights(snapshot, state.best_weights);
       state.best_epoch = stats.epoch;
     }
     if (options.record_activation_statistics && n > 0) {
@@ -373,7 +377,7 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
     state.history.push_back(stats);
     ++state.epoch;
     state.batch = 0;
-    if (options.check_finite) last_good = copy_weights(snapshot);
+    if (options.check_finite) copy_weights(snapshot, last_good);
 
     const bool keep_going = observer == nullptr || observer->on_epoch_end(stats);
     if (options.on_checkpoint && options.checkpoint_every > 0 && state.epoch % options.checkpoint_every == 0) {

@@ -12,6 +12,8 @@
 // "running_mean" (starts at 0) and "running_var" (starts at 1). The output width equals I.
 #pragma once
 
+#include <vector>
+
 #include "protean/layers/layer.hpp"
 
 namespace protean {
@@ -54,6 +56,10 @@ class BatchNorm final : public Layer {
   Matrix inverse_std_;   // 1×I, 1 / sqrt(var + ε) of the last forward
   Matrix y_;             // N×I
   Matrix dx_;            // N×I
+  // Batch mean and variance of the last training forward, in double. Members, so that a
+  // training step allocates nothing.
+  std::vector<double> batch_mean_;
+  std::vector<double> batch_variance_;
 };
 
 }  // namespace protean
