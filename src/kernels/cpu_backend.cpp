@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "kernels/forward_tiles.hpp"
+#include "kernels/packet_activations.hpp"
 #include "kernels/small_gemm.hpp"
 #include "kernels/worker_pool.hpp"
 #include "protean/kernels/backend.hpp"
@@ -499,6 +500,26 @@ class CpuBackend final : public Backend {
     if (product(Transpose::no, Transpose::no, 1.0f, x, w, 0.0f, y, finish_part)) return;
     detail::run_in_blocks(threads(), y.rows(), rows_per_block(y.cols()), [&](Index begin, Index end) {
       bias_activation(activation, b, y.middle_rows(begin, end - begin));
+    });
+  }
+
+  void activation_forward(Activation activation, ConstMatrixView z, MatrixView y) override {
+    if (!detail::has_packet_activation(activation)) {
+      Backend::activation_forward(activation, z, y);
+      return;
+    }
+    detail::run_in_blocks(threads(), z.rows(), rows_per_block(z.cols()), [&](Index begin, Index end) {
+      detail::packet_activation_forward(activation, z.middle_rows(begin, end - begin), y.middle_rows(begin, end - begin));
+    });
+  }
+
+  void activation_backward(Activation activation, ConstMatrixView z, ConstMatrixView y, MatrixView dy) override {
+    if (!detail::has_packet_activation(activation)) {
+      Backend::activation_backward(activation, z, y, dy);
+      return;
+    }
+    detail::run_in_blocks(threads(), z.rows(), rows_per_block(z.cols()), [&](Index begin, Index end) {
+      detail::packet_activation_backward(activation, z.middle_rows(begin, end - begin), dy.middle_rows(begin, end - begin));
     });
   }
 

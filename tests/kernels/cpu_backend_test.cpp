@@ -135,11 +135,10 @@ TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
 }
 
 // A chain of dense layers gives the bits of its layers run one by one, whichever of them the
-// backend fuses: a layer in register tiles with a one-output layer after it, and a layer with few
-// inputs before those two. The widths lie on both sides of the limits (at most 4 inputs for the
-// first of three, up to 256 inputs and at least 16 units for the tiles, at most 256 units in the
-// first of three, tiles of 6 rows and 64 columns), with activations that have a fused form and
-// ones that have none.
+// backend fuses. It fuses a layer in register tiles with a one-output layer after it, and a
+// layer with few inputs before those two. The widths lie on both sides of the limits: at most 4
+// inputs and 256 units for the first of three, up to 256 inputs and at least 16 units for the
+// tiles, tiles of 6 rows and 64 columns. Some activations have a fused form and some have none.
 TEST(CpuBackend, DenseChainForwardMatchesLayerByLayer) {
   Rng rng(15);
   const std::vector<std::vector<Index>> chains = {
@@ -182,6 +181,52 @@ TEST(CpuBackend, DenseChainForwardMatchesLayerByLayer) {
         const MatrixView plain = plain_y.back().view;
         for (Index r = 0; r < rows; ++r) {
           for (Index c = 0; c < plain.cols(); ++c) ASSERT_EQ(fused(r, c), plain(r, c)) << "row " << r << " column " << c;
+        }
+      }
+    }
+  }
+}
+
+// The element-wise passes for activations whose derivative needs the input agree with the
+// reference's libm values element by element. On the CPU, GELU, SiLU and sine run through
+// Eigen's packet math. Inputs go from -12 to 12, row widths lie on both sides of a packet, and
+// each row gives the same bits alone as in its batch.
+TEST(CpuBackend, ActivationPassesMatchReference) {
+  Rng rng(16);
+  for (const Activation activation : all_activations()) {
+    if (!derivative_needs_input(activation)) continue;
+    for (const Index cols : {Index{1}, Index{7}, Index{16}, Index{33}, Index{128}}) {
+      SCOPED_TRACE(std::string(to_string(activation)) + ", " + std::to_string(cols) + " columns");
+      const Index rows = 37;
+      StridedMatrix z(rows, cols, 3, rng);
+      for (Index r = 0; r < rows; ++r) {
+        for (Index c = 0; c < cols; ++c) z.view(r, c) = rng.uniform(-12.0f, 12.0f);
+      }
+      StridedMatrix y_cpu(rows, cols, 1, rng), y_reference(rows, cols, 1, rng);
+      cpu_backend().activation_forward(activation, z.view, y_cpu.view);
+      reference_backend().activation_forward(activation, z.view, y_reference.view);
+      StridedMatrix dy_cpu(rows, cols, 2, rng);
+      Matrix dy_reference_storage = dy_cpu.storage;
+      MatrixView dy_reference(dy_reference_storage.data(), rows, cols, cols + 2);
+      const Matrix incoming = Matrix::copy_of(dy_cpu.view);
+      cpu_backend().activation_backward(activation, z.view, y_cpu.view, dy_cpu.view);
+      reference_backend().activation_backward(activation, z.view, y_reference.view, dy_reference);
+      for (Index r = 0; r < rows; ++r) {
+        for (Index c = 0; c < cols; ++c) {
+          const float y = y_reference.view(r, c), dy = dy_reference(r, c);
+          ASSERT_NEAR(y_cpu.view(r, c), y, 1e-5 * std::max(1.0f, std::abs(y))) << "y at " << r << ", " << c;
+          ASSERT_NEAR(dy_cpu.view(r, c), dy, 1e-5 * std::max(1.0f, std::abs(dy))) << "dy at " << r << ", " << c;
+        }
+      }
+      StridedMatrix y_row(1, cols, 0, rng), dy_row(1, cols, 0, rng);
+      for (Index r = 0; r < rows; ++r) {
+        const ConstMatrixView z_row = ConstMatrixView(z.view).middle_rows(r, 1);
+        cpu_backend().activation_forward(activation, z_row, y_row.view);
+        for (Index c = 0; c < cols; ++c) dy_row.view(0, c) = incoming(r, c);
+        cpu_backend().activation_backward(activation, z_row, y_row.view, dy_row.view);
+        for (Index c = 0; c < cols; ++c) {
+          ASSERT_EQ(y_row.view(0, c), y_cpu.view(r, c)) << "y at " << r << ", " << c;
+          ASSERT_EQ(dy_row.view(0, c), dy_cpu.view(r, c)) << "dy at " << r << ", " << c;
         }
       }
     }
