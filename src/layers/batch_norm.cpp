@@ -88,13 +88,21 @@ MatrixView BatchNorm::backward(MatrixView dy, bool need_dx) {
   }
   // Training: the batch statistics depend on x as well, which gives
   //   dx = γ · inv_std / N · (N·dy − Σ dy − x̂ · Σ dy ⊙ x̂), sums over the rows.
-  for (Index c = 0; c < width; ++c) {
-    const double sum_dy = dbias_(0, c);
-    const double sum_dy_normalized = dweight_(0, c);
-    const double factor = static_cast<double>(weight_(0, c)) * inverse_std_(0, c) / static_cast<double>(n);
-    for (Index r = 0; r < n; ++r) {
-      const double centered_grad = static_cast<double>(n) * dy(r, c) - sum_dy - normalized_(r, c) * sum_dy_normalized;
-      dx_(r, c) = static_cast<float>(factor * centered_grad);
+  // The rows are written in order, each with the per-column terms at hand.
+  const float* sum_dy = dbias_.data();
+  const float* sum_dy_normalized = dweight_.data();
+  const float* gamma = weight_.data();
+  const float* inverse_std = inverse_std_.data();
+  for (Index r = 0; r < n; ++r) {
+    const float* grad = dy.row(r);
+    const float* x_hat = normalized_.row(r);
+    float* out = dx_.row(r);
+#pragma omp simd
+    for (Index c = 0; c < width; ++c) {
+      const double factor = static_cast<double>(gamma[c]) * inverse_std[c] / static_cast<double>(n);
+      const double centered_grad = static_cast<double>(n) * grad[c] - static_cast<double>(sum_dy[c]) -
+                                   x_hat[c] * static_cast<double>(sum_dy_normalized[c]);
+      out[c] = static_cast<float>(factor * centered_grad);
     }
   }
   return dx_;

@@ -22,19 +22,25 @@ ConstMatrixView LayerNorm::forward(ConstMatrixView x, Mode) {
   normalized_.resize(n, width);
   inverse_std_.resize(n, 1);
   y_.resize(n, width);
+  const float* gamma = weight_.data();
+  const float* beta = bias_.data();
   for (Index r = 0; r < n; ++r) {
     const float* in = x.row(r);
-    double mean = 0.0;
-    for (Index c = 0; c < width; ++c) mean += in[c];
-    mean /= static_cast<double>(width);
-    double variance = 0.0;
-    for (Index c = 0; c < width; ++c) variance += (in[c] - mean) * (in[c] - mean);
-    variance /= static_cast<double>(width);
+    const double mean = detail::lane_sum(width, [&](Index c) { return static_cast<double>(in[c]); }) /
+                        static_cast<double>(width);
+    const double variance = detail::lane_sum(width, [&](Index c) {
+                              const double centered = in[c] - mean;
+                              return centered * centered;
+                            }) /
+                            static_cast<double>(width);
     const double inverse_std = 1.0 / std::sqrt(variance + kEpsilon);
     inverse_std_(r, 0) = static_cast<float>(inverse_std);
+    float* x_hat = normalized_.row(r);
+    float* out = y_.row(r);
+#pragma omp simd
     for (Index c = 0; c < width; ++c) {
-      normalized_(r, c) = static_cast<float>((in[c] - mean) * inverse_std);
-      y_(r, c) = weight_(0, c) * normalized_(r, c) + bias_(0, c);
+      x_hat[c] = static_cast<float>((in[c] - mean) * inverse_std);
+      out[c] = gamma[c] * x_hat[c] + beta[c];
     }
   }
   return y_;
@@ -49,18 +55,20 @@ MatrixView LayerNorm::backward(MatrixView dy, bool need_dx) {
 
   // Per row, with g = dy ⊙ γ: dx = inv_std / I · (I·g − Σ g − x̂ · Σ g ⊙ x̂), sums over features.
   dx_.resize(n, width);
+  const float* gamma = weight_.data();
   for (Index r = 0; r < n; ++r) {
-    double sum_grad = 0.0;
-    double sum_grad_normalized = 0.0;
-    for (Index c = 0; c < width; ++c) {
-      const double grad = static_cast<double>(dy(r, c)) * weight_(0, c);
-      sum_grad += grad;
-      sum_grad_normalized += grad * normalized_(r, c);
-    }
+    const float* grad_out = dy.row(r);
+    const float* x_hat = normalized_.row(r);
+    const double sum_grad = detail::lane_sum(width, [&](Index c) { return static_cast<double>(grad_out[c]) * gamma[c]; });
+    const double sum_grad_normalized = detail::lane_sum(width, [&](Index c) {
+      return static_cast<double>(grad_out[c]) * gamma[c] * x_hat[c];
+    });
     const double factor = inverse_std_(r, 0) / static_cast<double>(width);
+    float* out = dx_.row(r);
+#pragma omp simd
     for (Index c = 0; c < width; ++c) {
-      const double grad = static_cast<double>(dy(r, c)) * weight_(0, c);
-      dx_(r, c) = static_cast<float>(factor * (static_cast<double>(width) * grad - sum_grad - normalized_(r, c) * sum_grad_normalized));
+      const double grad = static_cast<double>(grad_out[c]) * gamma[c];
+      out[c] = static_cast<float>(factor * (static_cast<double>(width) * grad - sum_grad - x_hat[c] * sum_grad_normalized));
     }
   }
   return dx_;

@@ -42,6 +42,29 @@ TEST(Dropout, TrainingPreservesMean) {
   EXPECT_NEAR(sum / 40000.0, 1.0, 0.03);
 }
 
+// Every column, the draws of both halves of each generator output among them, drops its share,
+// and a second training pass draws a new mask.
+TEST(Dropout, EachColumnAndPassDrawsAnew) {
+  Rng rng(5);
+  Dropout layer(37, 0.3f);
+  layer.initialize(rng);
+  const Matrix ones = Matrix::filled(2000, 37, 1.0f);
+  const Matrix first = Matrix::copy_of(layer.forward(ones, Mode::training));
+  const ConstMatrixView second = layer.forward(ones, Mode::training);
+  Index same = 0;
+  for (Index c = 0; c < 37; ++c) {
+    Index zeros = 0;
+    for (Index r = 0; r < 2000; ++r) {
+      if (first(r, c) == 0.0f) ++zeros;
+      if (first(r, c) == second(r, c)) ++same;
+    }
+    // 2000 draws per column: the standard error of the share is about 0.010.
+    EXPECT_NEAR(static_cast<double>(zeros) / 2000.0, 0.3, 0.05) << "column " << c;
+  }
+  // Two independent masks agree where both keep or both drop: 0.7² + 0.3² = 58% of elements.
+  EXPECT_NEAR(static_cast<double>(same) / (2000.0 * 37.0), 0.58, 0.02);
+}
+
 TEST(Dropout, SameSeedSameMask) {
   const Matrix ones = Matrix::filled(20, 10, 1.0f);
   Dropout a(10, 0.5f), b(10, 0.5f), c(10, 0.5f);

@@ -8,6 +8,9 @@
 // network loaded from a model file draws masks from a fixed default seed until initialize().
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "protean/layers/layer.hpp"
 #include "protean/random.hpp"
 
@@ -40,6 +43,7 @@ class Dropout final : public Layer {
   Matrix mask_;  // N×I of 0 and 1/(1 − p), from the last training forward
   Matrix y_;     // N×I
   Matrix dx_;    // N×I
+  std::vector<std::uint32_t> draws_;  // one row's random draws, reused across rows and steps
 };
 
 }  // namespace protean
