@@ -46,10 +46,14 @@ CBLAS_TRANSPOSE to_cblas(Transpose t) { return t == Transpose::yes ? CblasTrans 
 // Leading dimension as BLAS wants it: at least 1 even for empty matrices.
 blasint leading_dimension(Index stride, Index cols) { return static_cast<blasint>(std::max<Index>({stride, cols, 1})); }
 
-// Applies y = act(y + b) row by row. Sigmoid, tanh and softplus go through Eigen's packet
-// math, which vectorizes exp and tanh. The piecewise-linear ones are simple enough for the
-// compiler to vectorize the scalar loop.
+// Applies y = act(y + b) row by row. Sigmoid and tanh go through Eigen's array functions, ELU
+// and softplus through packet_bias_activation(). Both vectorize exp, log and tanh. The
+// piecewise-linear ones are simple enough for the compiler to vectorize the scalar loop.
 void bias_activation(Activation activation, ConstMatrixView b, MatrixView y) {
+  if (detail::has_packet_bias_activation(activation)) {
+    detail::packet_bias_activation(activation, b, y);
+    return;
+  }
   auto out = as_array(y);
   const auto bias = as_array(b).row(0);
   switch (activation) {
@@ -58,12 +62,6 @@ void bias_activation(Activation activation, ConstMatrixView b, MatrixView y) {
       return;
     case Activation::tanh:
       for (Index r = 0; r < y.rows(); ++r) out.row(r) = (out.row(r) + bias).tanh();
-      return;
-    case Activation::softplus:
-      for (Index r = 0; r < y.rows(); ++r) {
-        const auto z = (out.row(r) + bias).eval();
-        out.row(r) = z.max(0.0f) + (-z.abs()).exp().log1p();
-      }
       return;
     default:
       break;
@@ -127,8 +125,9 @@ void few_inputs_rows(ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, Ma
 void few_inputs_forward(Activation activation, ConstMatrixView x, ConstMatrixView w, ConstMatrixView b, MatrixView y) {
   assert(x.cols() >= 1);
   assert(x.cols() <= kMaxFewInputs);
-  if (activation == Activation::sigmoid || activation == Activation::tanh || activation == Activation::softplus) {
-    // These go through Eigen's vectorized exp and tanh in bias_activation, 16 rows at a time
+  if (activation == Activation::sigmoid || activation == Activation::tanh ||
+      detail::has_packet_bias_activation(activation)) {
+    // These go through vectorized exp and tanh in bias_activation, 16 rows at a time
     // so that the rows are still in the L1 cache.
     for (Index first = 0; first < y.rows(); first += kFewInputsRows) {
       const Index rows = std::min(kFewInputsRows, y.rows() - first);
@@ -226,7 +225,10 @@ void activation_and_bias_backward(Activation activation, ConstMatrixView y, Matr
     // Dense sends activations that need the input through Backend::activation_backward instead.
     assert(Act::kDerivativeFromOutput && "this kernel reads the derivative from the output");
     const auto derivative_pass = [](const float* out, float* grad, Index width) {
-      if constexpr (!std::is_same_v<Act, act::Identity>) {
+      if constexpr (std::is_same_v<Act, act::Softplus>) {
+        // Its derivative 1 − e^-y needs expm1, which the scalar loop would call value by value.
+        detail::packet_output_derivative(Activation::softplus, out, grad, width);
+      } else if constexpr (!std::is_same_v<Act, act::Identity>) {
 #pragma omp simd
         for (Index c = 0; c < width; ++c) grad[c] *= Act::derivative(0.0f, out[c]);
       }

@@ -58,6 +58,40 @@ struct SinePackets {
   }
 };
 
+// ELU and softplus, whose derivative comes from the output y: elu'(z) = y + 1 for z ≤ 0, and
+// softplus'(z) = σ(z) = 1 − e^-y.
+struct EluPackets {
+  static Packet value(Packet z) {
+    const Packet positive = Eigen::internal::pcmp_lt(pset1<Packet>(0.0f), z);
+    return Eigen::internal::pselect(positive, z, Eigen::internal::pexpm1(z));
+  }
+  static Packet output_derivative(Packet y) {
+    const Packet positive = Eigen::internal::pcmp_lt(pset1<Packet>(0.0f), y);
+    return Eigen::internal::pselect(positive, pset1<Packet>(1.0f), padd(y, pset1<Packet>(1.0f)));
+  }
+};
+
+// max(z, 0) + log1p(e^-|z|), which neither overflows for large z nor loses precision for very
+// negative z.
+struct SoftplusPackets {
+  static Packet value(Packet z) {
+    const Packet tail = Eigen::internal::plog1p(Eigen::internal::pexp(Eigen::internal::pnegate(Eigen::internal::pabs(z))));
+    return padd(Eigen::internal::pmax(z, pset1<Packet>(0.0f)), tail);
+  }
+  static Packet output_derivative(Packet y) {
+    return Eigen::internal::pnegate(Eigen::internal::pexpm1(Eigen::internal::pnegate(y)));
+  }
+};
+
+template <typename Fn>
+void with_output_packets(Activation activation, Fn&& fn) {
+  switch (activation) {
+    case Activation::elu: return fn(EluPackets{});
+    case Activation::softplus: return fn(SoftplusPackets{});
+    default: assert(false && "has_packet_bias_activation() is false for this activation"); return;
+  }
+}
+
 // Calls fn(packets) with the packet functions of one of has_packet_activation()'s activations.
 template <typename Fn>
 void with_packets(Activation activation, Fn&& fn) {
@@ -69,20 +103,29 @@ void with_packets(Activation activation, Fn&& fn) {
   }
 }
 
-// Applies op(packet of z, index of its first column) to each row of z in packets. The last,
-// partial packet of a row is copied into a full one, padded with zeros, so that it goes through
-// the same code as the others.
+// Loads `count` ≤ kLanes values from `in`; a partial packet is padded with zeros.
+Packet load_lanes(const float* in, int count) {
+  if (count == kLanes) return Eigen::internal::ploadu<Packet>(in);
+  alignas(64) float lanes[kLanes] = {};
+  std::copy(in, in + count, lanes);
+  return Eigen::internal::pload<Packet>(lanes);
+}
+
+// Applies op(row, first column, packet) to `width` values from `in` in packets. The last,
+// partial packet is padded, so that it goes through the same code as the others.
+template <typename Op>
+void for_each_packet(const float* in, Index width, Op&& op) {
+  for (Index c = 0; c < width; c += kLanes) {
+    const int count = static_cast<int>(std::min<Index>(kLanes, width - c));
+    op(c, load_lanes(in + c, count), count);
+  }
+}
+
+// for_each_packet() over every row of z, with the row index passed first.
 template <typename Op>
 void for_each_packet(ConstMatrixView z, Op&& op) {
-  const Index full = z.cols() / kLanes * kLanes;
   for (Index r = 0; r < z.rows(); ++r) {
-    const float* in = z.row(r);
-    for (Index c = 0; c < full; c += kLanes) op(r, c, Eigen::internal::ploadu<Packet>(in + c), kLanes);
-    if (full < z.cols()) {
-      alignas(64) float rest[kLanes] = {};
-      std::copy(in + full, in + z.cols(), rest);
-      op(r, full, Eigen::internal::pload<Packet>(rest), static_cast<int>(z.cols() - full));
-    }
+    for_each_packet(z.row(r), z.cols(), [&](Index c, Packet value, int count) { op(r, c, value, count); });
   }
 }
 
@@ -119,15 +162,33 @@ void packet_activation_backward(Activation activation, ConstMatrixView z, Matrix
   with_packets(activation, [&](auto packets) {
     for_each_packet(z, [&](Index r, Index c, Packet value, int count) {
       float* grad = dy.row(r) + c;
-      Packet incoming;
-      if (count == kLanes) {
-        incoming = Eigen::internal::ploadu<Packet>(grad);
-      } else {
-        alignas(64) float lanes[kLanes] = {};
-        std::copy(grad, grad + count, lanes);
-        incoming = Eigen::internal::pload<Packet>(lanes);
-      }
-      store_lanes(grad, pmul(incoming, decltype(packets)::derivative(value)), count);
+      store_lanes(grad, pmul(load_lanes(grad, count), decltype(packets)::derivative(value)), count);
+    });
+  });
+}
+
+bool has_packet_bias_activation(Activation activation) {
+  return activation == Activation::elu || activation == Activation::softplus;
+}
+
+void packet_bias_activation(Activation activation, ConstMatrixView b, MatrixView y) {
+  assert(b.cols() == y.cols());
+  with_output_packets(activation, [&](auto packets) {
+    const float* bias = b.data();
+    for (Index r = 0; r < y.rows(); ++r) {
+      float* row = y.row(r);
+      for_each_packet(row, y.cols(), [&](Index c, Packet value, int count) {
+        const Packet z = padd(value, load_lanes(bias + c, count));
+        store_lanes(row + c, decltype(packets)::value(z), count);
+      });
+    }
+  });
+}
+
+void packet_output_derivative(Activation activation, const float* y, float* dy, Index width) {
+  with_output_packets(activation, [&](auto packets) {
+    for_each_packet(y, width, [&](Index c, Packet value, int count) {
+      store_lanes(dy + c, pmul(load_lanes(dy + c, count), decltype(packets)::output_derivative(value)), count);
     });
   });
 }

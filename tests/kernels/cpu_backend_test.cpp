@@ -116,19 +116,23 @@ TEST(CpuBackend, DenseForwardLeavesPaddingAlone) {
 
 // A row's output does not depend on the rows around it: forwarded alone, it gets the same bits
 // as inside a batch, where the kernels handle blocks of rows (16 at a time for one output) and
-// a shorter tail.
+// a shorter tail. Every activation is tried, with widths that end in a partial vector.
 TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
   Rng rng(14);
-  for (const Shape& s : std::vector<Shape>{{37, 64, 1}, {50, 130, 1}, {37, 3, 64}, {70, 64, 64}, {40, 17, 48}}) {
-    SCOPED_TRACE(describe(s, 0, Activation::tanh));
-    StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
-    StridedMatrix batch(s.n, s.outputs, 0, rng), single(1, s.outputs, 0, rng);
-    cpu_backend().dense_forward(Activation::tanh, x.view, w.view, b.view, batch.view);
-    for (Index r = 0; r < s.n; ++r) {
-      cpu_backend().dense_forward(Activation::tanh, ConstMatrixView(x.view).middle_rows(r, 1), w.view, b.view,
-                                  single.view);
-      for (Index c = 0; c < s.outputs; ++c) {
-        ASSERT_EQ(single.view(0, c), batch.view(r, c)) << "row " << r << " column " << c;
+  for (const Activation activation : all_activations()) {
+    if (derivative_needs_input(activation)) continue;  // Dense runs those through activation_forward
+    for (const Shape& s : std::vector<Shape>{{37, 64, 1}, {50, 130, 1}, {37, 3, 64}, {70, 64, 64}, {40, 17, 48},
+                                             {9, 7, 20}, {9, 2, 33}}) {
+      SCOPED_TRACE(describe(s, 0, activation));
+      StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
+      StridedMatrix batch(s.n, s.outputs, 0, rng), single(1, s.outputs, 0, rng);
+      cpu_backend().dense_forward(activation, x.view, w.view, b.view, batch.view);
+      for (Index r = 0; r < s.n; ++r) {
+        cpu_backend().dense_forward(activation, ConstMatrixView(x.view).middle_rows(r, 1), w.view, b.view,
+                                    single.view);
+        for (Index c = 0; c < s.outputs; ++c) {
+          ASSERT_EQ(single.view(0, c), batch.view(r, c)) << "row " << r << " column " << c;
+        }
       }
     }
   }
