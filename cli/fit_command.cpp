@@ -455,7 +455,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   const auto& history = result.training.history;
   if (!history.empty()) {
     const EpochStats& best = history.at(static_cast<std::size_t>(std::max(1, result.training.best_epoch) - 1));
-    std::printf("kept epoch %d: loss %.6g", best.epoch, best.train_loss);
+    std::printf("kept %s %d: loss %.6g", history_unit(result.training), best.epoch, best.train_loss);
     const std::string metrics = best.validation_metrics.to_string();
     if (!metrics.empty()) std::printf("  validation %s", metrics.c_str());
     std::printf("\n");

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+
 #include "cli/cli_support.hpp"
 #include "data/data_test_support.hpp"
 
@@ -425,6 +428,19 @@ TEST(Cli, ClassificationRoundTrip) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_THAT(info.out, HasSubstr("architecture: 64 relu x2, 2\n"));
   EXPECT_THAT(info.out, HasSubstr("classes:      2 (down, up, high)"));
+}
+
+TEST(Cli, LbfgsProgressCountsIterations) {
+  TempDir dir;
+  std::string csv = "x,y\n";
+  for (int i = 0; i < 40; ++i) csv += std::to_string(i * 0.1) + "," + std::to_string(std::sin(i * 0.1)) + "\n";
+  dir.write("data.csv", csv);
+  const auto result = run_cli(dir.path(), "fit data.csv -o m.safetensors --optimizer lbfgs -e 3");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("iteration 1/3  loss "));
+  EXPECT_THAT(result.out, HasSubstr("kept iteration "));
+  EXPECT_THAT(result.out, Not(HasSubstr("epoch")));
+  EXPECT_THAT(result.err, Not(HasSubstr("epoch")));
 }
 
 TEST(Cli, ConstantColumnWarns) {
