@@ -13,7 +13,21 @@
 
 namespace protean {
 
+namespace {
+
+// A default-constructed Model has no layers and zero inputs, so the column-count check would
+// report that it "expects 0 input columns" instead of the real cause.
+void check_not_empty(const Model& model) {
+  if (model.network.layer_count() > 0) return;
+  throw Error("the model is empty: it has no layers, as a default-constructed Model has",
+              "load a trained model with load_model(), train one with fit(), or add layers to model.network and "
+              "train it with train() before predicting");
+}
+
+}  // namespace
+
 void Model::check_inputs(const Dataset& data) const {
+  check_not_empty(*this);
   if (data.inputs.cols() != input_width()) {
     throw Error(Location{data.source},
                 fmt::format("the model expects {} input columns ({}) but the data has {} ({})", input_width(),
@@ -23,6 +37,7 @@ void Model::check_inputs(const Dataset& data) const {
 }
 
 Matrix Model::predict(ConstMatrixView inputs) {
+  check_not_empty(*this);
   if (inputs.cols() != input_width()) {
     throw Error(fmt::format("the model expects {} input columns but {} were given", input_width(), inputs.cols()),
                 "give the same input columns the model was trained on");
@@ -60,6 +75,7 @@ Matrix Model::predict(ConstMatrixView inputs) {
 }
 
 std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
+  check_not_empty(*this);
   if (task != Task::classification) {
     throw Error(fmt::format("predict_classes() needs a classification model, and this model predicts {} regression "
                             "target{}",
@@ -79,6 +95,7 @@ std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
 }
 
 Metrics Model::evaluate(const Dataset& data) {
+  check_not_empty(*this);
   check_dataset(data);
   check_inputs(data);
   const Matrix outputs = predict(data.inputs);

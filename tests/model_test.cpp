@@ -12,6 +12,7 @@ namespace protean {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 Model one_input_regression() {
   Model model;
@@ -56,6 +57,38 @@ TEST(Model, PredictClassesRejectsRegression) {
   }
 }
 
+
+TEST(Model, EmptyModelSaysHowToGetOne) {
+  Model model;
+  const Matrix inputs = Matrix::zeros(2, 3);
+  for (int call = 0; call < 2; ++call) {
+    try {
+      if (call == 0) model.predict(inputs);
+      if (call == 1) model.predict_classes(inputs);
+      FAIL() << "an empty model predicted, call " << call;
+    } catch (const Error& e) {
+      EXPECT_THAT(e.problem(), HasSubstr("the model is empty")) << call;
+      EXPECT_THAT(e.problem(), Not(HasSubstr("expects 0 input columns"))) << call;
+      EXPECT_THAT(e.fix(), HasSubstr("load_model()")) << call;
+      EXPECT_THAT(e.fix(), HasSubstr("fit()")) << call;
+    }
+  }
+}
+
+TEST(Model, EmptyModelEvaluateSaysHowToGetOne) {
+  Model model;
+  Dataset data;
+  data.inputs = Matrix::zeros(2, 1);
+  data.targets = Matrix::zeros(2, 1);
+  data.input_names = {"x"};
+  data.target_names = {"y"};
+  try {
+    model.evaluate(data);
+    FAIL() << "an empty model was evaluated";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("the model is empty"));
+  }
+}
 
 TEST(Model, EvaluateRejectsRowMismatch) {
   Model model = one_input_regression();
