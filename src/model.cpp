@@ -109,13 +109,17 @@ Metrics Model::evaluate(const Dataset& data) {
     }
     return regression_metrics(outputs, data.targets);
   }
-  // The data's class ids follow its own sorted label list; map them onto the model's by name.
+  // The data's class ids follow its own sorted label list. Map them onto the model's by
+  // class_key(), so that a label written "1.0" in the data finds the model's class "1".
   check_known_classes(data, class_names, "evaluate on data with the classes the model was trained on");
+  std::vector<std::string> model_keys;
+  model_keys.reserve(class_names.size());
+  for (const std::string& name : class_names) model_keys.push_back(class_key(name));
   Matrix labels = Matrix::zeros(data.rows(), 1);
   for (Index r = 0; r < data.rows(); ++r) {
     const std::string& name = data.class_names.at(static_cast<std::size_t>(data.targets(r, 0)));
-    const auto found = std::find(class_names.begin(), class_names.end(), name);
-    labels(r, 0) = static_cast<float>(found - class_names.begin());
+    const auto found = std::find(model_keys.begin(), model_keys.end(), class_key(name));
+    labels(r, 0) = static_cast<float>(found - model_keys.begin());
   }
   return classification_metrics(outputs, labels);
 }

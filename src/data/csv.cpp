@@ -657,17 +657,20 @@ void reject_stray_target_text(const CsvTable& table, Index target) {
 }
 
 // Sorts class names numerically when every name is a number (so "10" follows "9"), else by
-// byte order. Equal numbers written differently ("1" and "1.0") stay distinct classes.
+// byte order. The names are distinct classes, so no two of them are equal numbers.
 void sort_class_names(std::vector<std::string>& names) {
-  std::vector<std::pair<float, std::string>> keyed;
+  std::vector<std::pair<double, std::string>> keyed;
   keyed.reserve(names.size());
   for (std::string& name : names) {
-    const std::optional<float> value = parse_number(name);
-    if (!value || std::isnan(*value)) {
+    const std::string key = class_key(name);
+    double value = 0.0;
+    const char* last = key.data() + key.size();
+    const auto [stop, error] = std::from_chars(key.data(), last, value, std::chars_format::general);
+    if (error != std::errc() || stop != last || !std::isfinite(value)) {
       std::sort(names.begin(), names.end());
       return;
     }
-    keyed.emplace_back(*value, name);
+    keyed.emplace_back(value, name);
   }
   std::sort(keyed.begin(), keyed.end());
   for (std::size_t i = 0; i < names.size(); ++i) names[i] = std::move(keyed[i].second);
@@ -720,8 +723,11 @@ void check_utf8_name(const std::string& name, const Location& where, std::string
               "save the file as UTF-8, for example with 'iconv -f latin1 -t utf-8', or rename the column or class");
 }
 
+// Gives each row the id of its class. Labels with the same class_key() are one class, named as
+// its first row writes it without surrounding spaces, so "1" and "1.0" or "a" and " a" (quoted)
+// do not become two classes.
 void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
-  std::unordered_map<std::string, Index> first_ids;
+  std::unordered_map<std::string, Index> first_ids;  // class_key() to the id in order of first appearance
   std::vector<Index> row_ids(static_cast<std::size_t>(table.row_count()));
   std::vector<std::string> names;
   for (Index r = 0; r < table.row_count(); ++r) {
@@ -732,10 +738,11 @@ void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
                               quote_value(table.column_names[static_cast<std::size_t>(target)])),
                   "fill in the class of this row or remove the row");
     }
-    const auto [it, inserted] = first_ids.try_emplace(cell, static_cast<Index>(names.size()));
+    const auto [it, inserted] = first_ids.try_emplace(class_key(cell), static_cast<Index>(names.size()));
     if (inserted) {
-      check_utf8_name(cell, table.location(r, target), "class name");
-      names.push_back(cell);
+      const std::string name(trim_blanks(cell, '\0'));
+      check_utf8_name(name, table.location(r, target), "class name");
+      names.push_back(name);
     }
     row_ids[static_cast<std::size_t>(r)] = it->second;
   }
@@ -744,7 +751,7 @@ void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
   // Row ids so far are in order of first appearance; map them to ids in sorted order.
   std::vector<Index> sorted_id(names.size());
   for (std::size_t id = 0; id < names.size(); ++id) {
-    sorted_id[static_cast<std::size_t>(first_ids.at(names[id]))] = static_cast<Index>(id);
+    sorted_id[static_cast<std::size_t>(first_ids.at(class_key(names[id])))] = static_cast<Index>(id);
   }
 
   data.targets = Matrix::zeros(table.row_count(), 1);

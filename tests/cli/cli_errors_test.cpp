@@ -443,6 +443,27 @@ TEST(Cli, LbfgsProgressCountsIterations) {
   EXPECT_THAT(result.err, Not(HasSubstr("epoch")));
 }
 
+TEST(Cli, EqualNumericLabelsAreOneClass) {
+  TempDir dir;
+  std::string csv = "x,label\n";
+  // Class "1" is written two ways, and class "2" with a space inside quotes.
+  for (int i = 0; i < 40; ++i) {
+    std::string label = "\" 2\"";
+    if (i < 20) label = i % 2 == 1 ? "1" : "1.0";
+    csv += std::to_string(i) + "," + label + "\n";
+  }
+  dir.write("data.csv", csv);
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --task classification --epochs 5 --search off");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  const auto info = run_cli(dir.path(), "info m.safetensors");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_THAT(info.out, HasSubstr("classes:      2 (1.0, 2)\n"));
+  dir.write("test.csv", "x,label\n3,1\n30,2.0\n");
+  const auto eval = run_cli(dir.path(), "eval m.safetensors test.csv");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_THAT(eval.out, HasSubstr("accuracy"));
+}
+
 TEST(Cli, ConstantColumnWarns) {
   TempDir dir;
   std::string csv = "x,flat,y\n";

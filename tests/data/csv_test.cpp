@@ -681,6 +681,64 @@ TEST(CsvDataset, NumericClassNamesSortNumerically) {
   EXPECT_EQ(data.targets(3, 0), 1.0f);
 }
 
+TEST(CsvDataset, EqualNumericLabelsAreOneClass) {
+  const Dataset data = dataset_from("x,digit\n1,1\n2,1.0\n3,2\n4,+1\n5,1e0\n6,2.00\n",
+                                    task_option(Task::classification));
+  EXPECT_THAT(data.class_names, ElementsAre("1", "2"));
+  EXPECT_EQ(data.targets(0, 0), 0.0f);
+  EXPECT_EQ(data.targets(1, 0), 0.0f);
+  EXPECT_EQ(data.targets(2, 0), 1.0f);
+  EXPECT_EQ(data.targets(3, 0), 0.0f);
+  EXPECT_EQ(data.targets(4, 0), 0.0f);
+  EXPECT_EQ(data.targets(5, 0), 1.0f);
+}
+
+TEST(CsvDataset, ClassNameIsFirstSpelling) {
+  const Dataset data = dataset_from("x,digit\n1,1.0\n2,1\n3,0\n", task_option(Task::classification));
+  EXPECT_THAT(data.class_names, ElementsAre("0", "1.0"));
+}
+
+TEST(CsvDataset, LargeNumericLabelsStayDistinct) {
+  // 16777216 and 16777217 are one float but two doubles.
+  const Dataset data = dataset_from("x,id\n1,16777216\n2,16777217\n", task_option(Task::classification));
+  EXPECT_THAT(data.class_names, ElementsAre("16777216", "16777217"));
+}
+
+TEST(CsvDataset, QuotedLabelSpacesIgnored) {
+  const Dataset data = dataset_from("x,kind\n1,a\n2,\" a\"\n3,\"b \"\n4,b\n");
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_THAT(data.class_names, ElementsAre("a", "b"));
+  EXPECT_EQ(data.targets(1, 0), 0.0f);
+  EXPECT_EQ(data.targets(2, 0), 1.0f);
+}
+
+TEST(CsvDataset, TextLabelsKeepCase) {
+  const Dataset data = dataset_from("x,kind\n1,a\n2,A\n3,nan\n4,NaN\n");
+  EXPECT_THAT(data.class_names, ElementsAre("A", "NaN", "a", "nan"));
+}
+
+TEST(ClassKey, NumbersAndText) {
+  EXPECT_EQ(class_key("1"), "1");
+  EXPECT_EQ(class_key("1.0"), "1");
+  EXPECT_EQ(class_key(" +1.000 "), "1");
+  EXPECT_EQ(class_key("1e0"), "1");
+  EXPECT_EQ(class_key("-0"), "0");
+  EXPECT_EQ(class_key("0.1"), "0.1");
+  EXPECT_EQ(class_key("\tcat "), "cat");
+  EXPECT_EQ(class_key("Cat"), "Cat");
+  EXPECT_EQ(class_key("inf"), "inf");
+  EXPECT_EQ(class_key("+-1"), "+-1");
+  EXPECT_EQ(class_key("1,0"), "1,0");
+}
+
+TEST(ClassKey, KnownClassesMatchByKey) {
+  const Dataset data = dataset_from("x,digit\n1,1.0\n2,2.0\n", task_option(Task::classification));
+  EXPECT_NO_THROW(check_known_classes(data, {"1", "2"}, "fix"));
+  const Error error = error_from([&] { check_known_classes(data, {"1", "3"}, "fix"); });
+  EXPECT_THAT(error.what(), HasSubstr("class '2.0' was not seen in training"));
+  EXPECT_EQ(error.where().line, 3);
+}
+
 TEST(CsvDataset, NumericTargetDefaultsToRegression) {
   const Dataset data = dataset_from("x,digit\n1,0\n2,1\n");
   EXPECT_EQ(data.task, Task::regression);
