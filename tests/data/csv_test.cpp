@@ -20,6 +20,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing_support::error_from;
 using testing_support::TempDir;
 
@@ -777,8 +778,70 @@ TEST(CsvDataset, CommaDecimalInputCell) {
 TEST(CsvDataset, NanInputCell) {
   const Error error = error_from([] { dataset_from("a,y\n1,2\nNaN,3\n"); });
   EXPECT_THAT(error.what(), HasSubstr("test.csv:3:1"));
-  EXPECT_THAT(error.what(), HasSubstr("'NaN' in input column 'a' is not a finite number"));
-  EXPECT_THAT(error.what(), HasSubstr("replace it"));
+  EXPECT_THAT(error.what(), HasSubstr("missing value 'NaN' in input column 'a'"));
+  EXPECT_THAT(error.what(), HasSubstr("fill in a value or remove the row"));
+}
+
+TEST(CsvDataset, MissingMarkersNamedAsMissing) {
+  for (const char* marker : {"NA", "n/a", "#N/A", "nan", "NULL", "None", "?", "-", "missing"}) {
+    const std::string csv = std::string("a,b,y\n1,2,3\n4,") + marker + ",6\n";
+    const Error error = error_from([&] { dataset_from(csv); });
+    EXPECT_EQ(error.where().line, 3) << marker;
+    EXPECT_EQ(error.where().column, 3) << marker;
+    EXPECT_THAT(error.problem(), HasSubstr("missing value '" + std::string(marker) + "' in input column 'b'")) << marker;
+    EXPECT_THAT(error.fix(), HasSubstr("--drop")) << marker;
+  }
+}
+
+TEST(CsvDataset, MissingTargetIsNotStrayText) {
+  const Error error = error_from([] { dataset_from("x,y\n1,2\n2,NA\n3,4\n4,5\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_THAT(error.problem(), HasSubstr("missing value 'NA' in target column 'y'"));
+  EXPECT_THAT(error.fix(), Not(HasSubstr("--task classification")));
+}
+
+TEST(CsvDataset, ThousandsSeparatorExplained) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\n\"1,234\",3\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_THAT(error.problem(), HasSubstr("'1,234'"));
+  EXPECT_THAT(error.problem(), HasSubstr("without thousands separators"));
+  EXPECT_THAT(error.fix(), HasSubstr("no thousands separators"));
+}
+
+TEST(CsvDataset, DecimalCommaFileFindsHeader) {
+  // Without counting "0,5" as a number the header looked like data, and the error named 'x1'.
+  const Error error = error_from([] { dataset_from("x1;x2;y\n0,5;1,25;2\n1,5;2;3,5\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_EQ(error.where().column, 1);
+  EXPECT_THAT(error.problem(), HasSubstr("'0,5' as a number in input column 'x1'"));
+  EXPECT_THAT(error.problem(), HasSubstr("'.' as the decimal point"));
+}
+
+TEST(CsvDataset, DecimalCommaTargetIsNotClasses) {
+  const Error error = error_from([] { dataset_from("x;y\n1;0,5\n2;1,5\n3;2,5\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_THAT(error.problem(), HasSubstr("'0,5' as a number in target column 'y'"));
+}
+
+TEST(CsvDataset, TextInputColumnExplained) {
+  const Error error = error_from([] { dataset_from("color,x,y\nred,1,2\ngreen,2,3\n?,3,4\nblue,4,5\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_THAT(error.problem(), HasSubstr("input column 'color' contains text such as 'red' in 3 of its 4 filled cells"));
+  EXPECT_THAT(error.fix(), HasSubstr("--drop 1"));
+  EXPECT_THAT(error.fix(), HasSubstr("encode it as numbers"));
+}
+
+TEST(CsvDataset, StrayTextKeepsCellMessage) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\n2,3\nabc,4\n"); });
+  EXPECT_EQ(error.where().line, 4);
+  EXPECT_THAT(error.problem(), HasSubstr("cannot parse 'abc' as a number in input column 'a'"));
+}
+
+TEST(CsvHeader, MissingMarkersDoNotHideHeader) {
+  const CsvTable table = parse("a,b\n1,NA\n2,3\n");
+  EXPECT_TRUE(table.has_header);
+  const CsvTable data_first = parse("NA,1\n2,3\n");
+  EXPECT_FALSE(data_first.has_header);
 }
 
 TEST(CsvDataset, HugeInputCell) {

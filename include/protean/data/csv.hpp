@@ -85,7 +85,9 @@ struct DatasetOptions {
 
 // Converts a table into a Dataset. Input cells must be finite numbers; errors name the cell
 // (file:line:column), its text and the column name, and say what to do, for an empty cell, a
-// cell that is not a number, and NaN or infinity. For classification, target cells with the same
+// missing-value marker (NA, N/A, NaN, null, None, ?, - and the like), a number written with ','
+// (a decimal comma or thousands separators), an input column of text, another cell that is not a
+// number, and infinity. For classification, target cells with the same
 // class_key() are one class: surrounding spaces do not count, and numbers are compared as numbers,
 // so "1" and "1.0" are one class. Each class is named as its first row writes it, without the
 // spaces, and the names are sorted (numerically when all are numbers, else by byte order).
