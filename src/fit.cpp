@@ -350,6 +350,12 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   model.input_scaler.transform(validation_data.inputs);
   if (!classification) {
     model.target_scaler = Standardizer::fit(train_data.targets);
+    for (const Index column : model.target_scaler.constant_columns()) {
+      result.warnings.push_back(fmt::format(
+          "target column '{}' is constant in the training rows ({:g}), so the model can only learn that value; check "
+          "that the target is the column you meant (--target)",
+          data.target_names.at(static_cast<std::size_t>(column)), train_data.targets(0, column)));
+    }
     model.target_scaler.transform(train_data.targets);
     model.target_scaler.transform(validation_data.targets);
   }

@@ -304,6 +304,20 @@ TEST(Fit, WarnsAboutStepOptionsWithoutEffect) {
   EXPECT_TRUE(has_warning("--warmup 5 lasts all 3 epochs"));
 }
 
+TEST(Fit, ConstantTargetWarns) {
+  Dataset data = small_regression(30);
+  for (Index r = 0; r < data.rows(); ++r) data.targets(r, 0) = 5.0f;
+  FitOptions options;
+  options.epochs = 2;
+  options.search = SearchMode::off;
+  const FitResult result = fit(data, options);
+  const bool warned = std::any_of(result.warnings.begin(), result.warnings.end(), [&](const std::string& warning) {
+    return warning.find("target column '" + data.target_names.front() + "' is constant in the training rows (5)") !=
+           std::string::npos;
+  });
+  EXPECT_TRUE(warned);
+}
+
 TEST(Fit, NanValidationFractionIsRejected) {
   FitOptions options;
   options.epochs = 1;
