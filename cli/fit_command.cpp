@@ -507,7 +507,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
                       "(default: mse for numbers, cross_entropy for classes)")
       ->check(CLI::IsMember({"mse", "mae", "huber", "cross_entropy", "bce"}));
   command->add_option("--huber-delta", options->huber_delta,
-                      "Huber loss threshold δ, in standard deviations of the target: errors beyond it count linearly")
+                      "Huber loss threshold δ, in units of the target's scale (1.4826 × its median absolute deviation, or its standard deviation where that is 0): errors beyond it count linearly")
       ->check(positive_number("1"))
       ->capture_default_str();
   command->add_option("--optimizer", options->optimizer,

@@ -148,6 +148,24 @@ bool search_applies(const FitOptions& options, const Dataset& data) {
 // give a descent direction, and the best validation iteration is kept.
 constexpr int kAutomaticLbfgsIterations = 2000;
 
+// Fits the target scaler of a regression model on its training rows, and warns about a constant
+// target.
+Standardizer fit_target_scaler(const std::string& loss_name, const Dataset& train_data, std::vector<std::string>& warnings) {
+  // MAE and Huber are chosen for targets with outliers. Those outliers would inflate a standard
+  // deviation, and with it Huber's δ, which is given in target scale units, until Huber acted
+  // as MSE. The median and the MAD ignore them.
+  const bool robust_loss = loss_name == "mae" || loss_name == "huber";
+  Standardizer scaler = robust_loss ? Standardizer::fit_robust(train_data.targets) : Standardizer::fit(train_data.targets);
+
+  for (const Index column : scaler.constant_columns()) {
+    warnings.push_back(fmt::format(
+        "target column '{}' is constant in the training rows ({:g}), so the model can only learn that value; check "
+        "that the target is the column you meant (--target)",
+        train_data.target_names.at(static_cast<std::size_t>(column)), train_data.targets(0, column)));
+  }
+  return scaler;
+}
+
 // Creates the loss for `name` and checks that it fits the data's task.
 std::unique_ptr<Loss> select_loss(const std::string& name, double huber_delta, const Dataset& data) {
   std::unique_ptr<Loss> loss = name == "huber" ? std::make_unique<HuberLoss>(huber_delta) : make_loss(name);
@@ -348,22 +366,17 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   }
   model.input_scaler.transform(train_data.inputs);
   model.input_scaler.transform(validation_data.inputs);
-  if (!classification) {
-    model.target_scaler = Standardizer::fit(train_data.targets);
-    for (const Index column : model.target_scaler.constant_columns()) {
-      result.warnings.push_back(fmt::format(
-          "target column '{}' is constant in the training rows ({:g}), so the model can only learn that value; check "
-          "that the target is the column you meant (--target)",
-          data.target_names.at(static_cast<std::size_t>(column)), train_data.targets(0, column)));
-    }
-    model.target_scaler.transform(train_data.targets);
-    model.target_scaler.transform(validation_data.targets);
-  }
-
-  // Loss, chosen first because binary cross-entropy needs a single output unit.
+  // Loss, chosen first because binary cross-entropy needs a single output unit and the robust
+  // losses a robust target scale.
   model.loss = options.loss;
   if (model.loss.empty()) model.loss = classification ? "cross_entropy" : "mse";
   const std::unique_ptr<Loss> loss = select_loss(model.loss, options.huber_delta, data);
+
+  if (!classification) {
+    model.target_scaler = fit_target_scaler(model.loss, train_data, result.warnings);
+    model.target_scaler.transform(train_data.targets);
+    model.target_scaler.transform(validation_data.targets);
+  }
 
   // Network.
   model.network = Network(data.inputs.cols());
@@ -494,6 +507,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   }
   DiagnosticThresholds thresholds;
   thresholds.weight_decay = decay > 0.0f;
+  thresholds.outlier_loss = model.loss == "mae" || model.loss == "huber";
   for (std::string& warning : diagnose_training(result.training, thresholds)) result.warnings.push_back(std::move(warning));
   // An interrupted L-BFGS run has no state to resume from, so it leaves no checkpoint.
   if (result.training.interrupted && options.on_checkpoint && !full_batch) {

@@ -318,6 +318,25 @@ TEST(Fit, ConstantTargetWarns) {
   EXPECT_TRUE(warned);
 }
 
+TEST(Fit, HuberIgnoresTargetOutliers) {
+  // Five targets of ±1e6 among 400 of spread about 0.3 inflated the standard deviation to about
+  // 1e5, and Huber's δ with it, so Huber fitted the outliers as MSE does.
+  Dataset data = small_regression(400);
+  for (Index r = 0; r < 5; ++r) data.targets(r * 80, 0) = r % 2 == 0 ? 1e6f : -1e6f;
+  FitOptions options;
+  options.loss = "huber";
+  options.epochs = 60;
+  options.search = SearchMode::off;
+  options.validation_fraction = 0.0;
+  FitResult result = fit(data, options);
+  EXPECT_LT(result.model.target_scaler.scale()(0, 0), 1.0f);
+
+  const Dataset clean = small_regression(400);
+  const Metrics metrics = result.model.evaluate(clean);
+  ASSERT_TRUE(metrics.rmse.has_value());
+  EXPECT_LT(*metrics.rmse, 0.5);
+}
+
 TEST(Fit, NanValidationFractionIsRejected) {
   FitOptions options;
   options.epochs = 1;

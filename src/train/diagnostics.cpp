@@ -99,7 +99,7 @@ void check_loss(const TrainResult& result, const DiagnosticThresholds& threshold
     }
   }
   const int epochs = static_cast<int>(history.size());
-  if (epochs < thresholds.stall_epochs) return;
+  if (epochs < thresholds.stall_epochs || thresholds.outlier_loss) return;
   std::size_t best = 0;
   for (std::size_t i = 1; i < history.size(); ++i) {
     if (history[i].train_loss < history[best].train_loss) best = i;

@@ -178,6 +178,20 @@ TEST(Diagnose, FullBatchRunCountsIterations) {
   for (const std::string& warning : warnings) EXPECT_EQ(warning.find("epoch"), std::string::npos) << warning;
 }
 
+TEST(Diagnose, FlatLossUnderOutlierLossIsExpected) {
+  TrainResult result;
+  for (int e = 1; e <= 40; ++e) {
+    EpochStats stats;
+    stats.epoch = e;
+    stats.train_loss = 1000.0 + 1.0 / e;  // a few outliers' errors dominate the mean
+    result.history.push_back(stats);
+  }
+  EXPECT_TRUE(mentions(diagnose_training(result), "the training loss did not improve"));
+  DiagnosticThresholds thresholds;
+  thresholds.outlier_loss = true;
+  EXPECT_FALSE(mentions(diagnose_training(result, thresholds), "the training loss"));
+}
+
 TEST(Diagnose, RisingLossUnderWeightDecayIsExpected) {
   TrainResult result;
   for (int e = 1; e <= 40; ++e) {
