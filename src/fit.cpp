@@ -148,20 +148,45 @@ bool search_applies(const FitOptions& options, const Dataset& data) {
 // give a descent direction, and the best validation iteration is kept.
 constexpr int kAutomaticLbfgsIterations = 2000;
 
-// Fits the target scaler of a regression model on its training rows, and warns about a constant
-// target.
+// Distance from the median, in units of 1.4826 × MAD, beyond which a target counts as an outlier.
+// A normal value lies beyond 5 of these units with a probability below 1e-6.
+constexpr double kTargetOutlierDistance = 20.0;
+
+// Fits the target scaler of a regression model on its training rows. Warns about a constant
+// target, and about outliers that the mse loss would let dominate the fit.
 Standardizer fit_target_scaler(const std::string& loss_name, const Dataset& train_data, std::vector<std::string>& warnings) {
   // MAE and Huber are chosen for targets with outliers. Those outliers would inflate a standard
   // deviation, and with it Huber's δ, which is given in target scale units, until Huber acted
   // as MSE. The median and the MAD ignore them.
+  const Standardizer robust = Standardizer::fit_robust(train_data.targets);
   const bool robust_loss = loss_name == "mae" || loss_name == "huber";
-  Standardizer scaler = robust_loss ? Standardizer::fit_robust(train_data.targets) : Standardizer::fit(train_data.targets);
+  Standardizer scaler = robust_loss ? robust : Standardizer::fit(train_data.targets);
 
   for (const Index column : scaler.constant_columns()) {
     warnings.push_back(fmt::format(
         "target column '{}' is constant in the training rows ({:g}), so the model can only learn that value; check "
         "that the target is the column you meant (--target)",
         train_data.target_names.at(static_cast<std::size_t>(column)), train_data.targets(0, column)));
+  }
+  if (loss_name != "mse") return scaler;
+
+  for (Index c = 0; c < train_data.targets.cols(); ++c) {
+    const double center = robust.mean()(0, c);
+    const double spread = robust.scale()(0, c);
+    Index outliers = 0;
+    double farthest = center;
+    for (Index r = 0; r < train_data.rows(); ++r) {
+      const double value = train_data.targets(r, c);
+      if (std::fabs(value - center) <= kTargetOutlierDistance * spread) continue;
+      ++outliers;
+      if (std::fabs(value - center) > std::fabs(farthest - center)) farthest = value;
+    }
+    if (outliers == 0) continue;
+    warnings.push_back(fmt::format(
+        "target column '{}' has {} outlier{}, values more than {:g} robust standard deviations (1.4826 × MAD) from "
+        "its median {:g}, such as {:g}; they dominate the mse loss, so try --loss huber or --loss mae",
+        train_data.target_names.at(static_cast<std::size_t>(c)), outliers, outliers == 1 ? "" : "s",
+        kTargetOutlierDistance, center, farthest));
   }
   return scaler;
 }

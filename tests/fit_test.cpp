@@ -337,6 +337,31 @@ TEST(Fit, HuberIgnoresTargetOutliers) {
   EXPECT_LT(*metrics.rmse, 0.5);
 }
 
+TEST(Fit, MseWarnsAboutTargetOutliers) {
+  Dataset data = small_regression(100);
+  data.targets(10, 0) = 1e6f;
+  data.targets(20, 0) = -5e5f;
+  FitOptions options;
+  options.epochs = 2;
+  options.search = SearchMode::off;
+  options.validation_fraction = 0.0;
+  const auto outlier_warnings = [](const FitResult& result) {
+    return std::count_if(result.warnings.begin(), result.warnings.end(),
+                         [](const std::string& warning) { return warning.find("outlier") != std::string::npos; });
+  };
+  const FitResult result = fit(data, options);
+  ASSERT_EQ(outlier_warnings(result), 1);
+  const auto warning = std::find_if(result.warnings.begin(), result.warnings.end(),
+                                    [](const std::string& text) { return text.find("outlier") != std::string::npos; });
+  EXPECT_THAT(*warning, HasSubstr("target column 'y' has 2 outliers"));
+  EXPECT_THAT(*warning, HasSubstr("such as 1e+06"));
+  EXPECT_THAT(*warning, HasSubstr("--loss huber"));
+
+  EXPECT_EQ(outlier_warnings(fit(small_regression(100), options)), 0);
+  options.loss = "huber";
+  EXPECT_EQ(outlier_warnings(fit(data, options)), 0);
+}
+
 TEST(Fit, NanValidationFractionIsRejected) {
   FitOptions options;
   options.epochs = 1;
