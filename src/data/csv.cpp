@@ -519,7 +519,11 @@ CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOp
     table.row_columns.erase(table.row_columns.begin());
     table.row_lines.erase(table.row_lines.begin());
     for (std::size_t c = 0; c < table.column_names.size(); ++c) {
-      if (table.column_names[c].empty()) table.column_names[c] = fmt::format("column_{}", c + 1);
+      // A quoted name keeps its spaces as a field, but a name is looked up by its text, and a
+      // stray space would make "x1 " another column than the model's or the option's "x1".
+      std::string& name = table.column_names[c];
+      name = std::string(trim_blanks(name, '\0'));
+      if (name.empty()) name = fmt::format("column_{}", c + 1);
     }
     if (table.rows.empty()) {
       throw Error(Location{source, first_line}, "the file has a header but no data rows",

@@ -123,6 +123,16 @@ TEST(Cli, PredictByColumnNameIgnoresExtraColumns) {
 
 // The model reads its columns by name, so a repeated name among them is an error. Repeated names
 // among the columns it ignores are not.
+TEST(Cli, PredictMatchesQuotedNamesWithSpaces) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  dir.write("new.csv", "\"a \",\" b\"\n7,2\n8,1\n");
+  const auto result = run_cli(dir.path(), "predict m.safetensors new.csv -o out.csv");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(read_text(dir.path() / "out.csv").substr(0, 2), "y\n");
+}
+
 TEST(Cli, PredictRejectsRepeatedModelColumnNames) {
   TempDir dir;
   dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");

@@ -296,6 +296,12 @@ TEST(CsvHeader, EmptyNameGetsColumnNumber) {
   EXPECT_THAT(table.column_names, ElementsAre("column_1", "price"));
 }
 
+TEST(CsvHeader, QuotedNamesLoseSurroundingSpaces) {
+  const CsvTable table = parse("\"x1 \",\" price\",\" \"\n1,2,3\n");
+  EXPECT_THAT(table.column_names, ElementsAre("x1", "price", "column_3"));
+  EXPECT_EQ(find_column(table, "price"), 1);
+}
+
 // ---- Parse errors ----
 
 TEST(CsvError, EmptyText) {

@@ -4,7 +4,8 @@
 // with '"' (a doubled quote inside is one quote; quoted fields may hold delimiters and line
 // breaks), LF, CRLF or CR line ends, a UTF-8 byte order mark, blank lines (skipped), surrounding
 // spaces around numbers. Numbers are parsed the same way whatever the process locale is.
-// Unquoted fields lose surrounding spaces and tabs; quoted fields keep their text exactly.
+// Unquoted fields lose surrounding spaces and tabs. Quoted fields keep their text exactly, except
+// header names, which lose them too.
 // Every error names file:line:column (1-based, column counted in bytes from the line start), the
 // offending text and what to do.
 #pragma once
@@ -37,8 +38,9 @@ struct CsvTable {
   std::string source;                      // file name used in messages
   char delimiter = ',';
   bool has_header = false;
-  // Header names, or "column_1", "column_2", ... without a header. An empty header name also
-  // becomes "column_K" for its 1-based position K.
+  // Header names without surrounding spaces and tabs (quoted names too), or "column_1",
+  // "column_2", ... without a header. An empty header name also becomes "column_K" for its
+  // 1-based position K.
   std::vector<std::string> column_names;
   std::vector<std::vector<std::string>> rows;  // rows[r][c], every row has column_names.size() fields
   std::vector<std::int64_t> row_lines;     // 1-based line where rows[r] starts
