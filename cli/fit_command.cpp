@@ -81,6 +81,7 @@ std::string application_json(const FitCommandOptions& options) {
   stored["delimiter"] = options.data_options.delimiter;
   stored["header"] = options.data_options.header;
   stored["no_header"] = options.data_options.no_header;
+  stored["decimal_comma"] = options.data_options.decimal_comma;
   stored["test"] = options.test;
   stored["test_labels"] = options.test_labels;
   stored["target"] = options.target;
@@ -120,6 +121,8 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
     options.data_options.delimiter = stored.at("delimiter").get<std::string>();
     options.data_options.header = stored.at("header").get<bool>();
     options.data_options.no_header = stored.at("no_header").get<bool>();
+    // Absent in checkpoints written before --decimal-comma existed.
+    options.data_options.decimal_comma = stored.value("decimal_comma", false);
     options.test = stored.at("test").get<std::string>();
     options.test_labels = stored.at("test_labels").get<std::string>();
     options.target = stored.at("target").get<std::string>();

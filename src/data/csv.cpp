@@ -175,17 +175,19 @@ class RecordScanner {
 
 // Picks the delimiter that splits the first records into the same number (> 1) of fields,
 // preferring more fields, then the order of kCandidateDelimiters. Falls back to the candidate
-// that splits the first record into the most fields, or ',' when none splits it.
-char detect_delimiter(std::string_view text, const std::string& source) {
+// that splits the first record into the most fields, or ',' when none splits it. With
+// `decimal_comma`, ',' is no candidate and ';' is the fallback.
+char detect_delimiter(std::string_view text, const std::string& source, bool decimal_comma) {
   char best_consistent = '\0';
   std::size_t best_consistent_count = 0;
-  char best_first = ',';
+  char best_first = decimal_comma ? ';' : ',';
   std::size_t best_first_count = 1;
 
   std::vector<std::string> fields;
   std::vector<std::int32_t> columns;
   std::int64_t line = 0;
   for (char candidate : kCandidateDelimiters) {
+    if (decimal_comma && candidate == ',') continue;
     RecordScanner scanner(text, source, candidate);
     std::vector<std::size_t> counts;
     try {
@@ -228,10 +230,28 @@ void check_is_text(std::string_view text, const std::string& source) {
   }
 }
 
-void check_delimiter(char delimiter, const std::string& source) {
+void check_delimiter(const CsvOptions& options, const std::string& source) {
+  const char delimiter = options.delimiter;
   if (delimiter == '"' || delimiter == '\n' || delimiter == '\r' || delimiter == ' ') {
     throw Error(Location{source}, fmt::format("invalid delimiter {}", quote_value(std::string_view(&delimiter, 1))),
                 "use ',', ';' or a tab, or leave the delimiter unset to detect it");
+  }
+  if (options.decimal_comma && delimiter == ',') {
+    throw Error(Location{source}, "the delimiter ',' cannot also be the decimal separator (--decimal-comma)",
+                "use ';' or a tab as the delimiter, or leave the delimiter unset to detect it");
+  }
+}
+
+// Rewrites every field that is a number with one decimal comma ("-0,5", "1,25e3") with a decimal
+// point, so that the rest of the reader sees it as a number. Other fields stay as they are.
+void convert_decimal_commas(std::vector<std::string>& fields) {
+  for (std::string& field : fields) {
+    const std::size_t comma = field.find(',');
+    if (comma == std::string::npos || field.find(',', comma + 1) != std::string::npos) continue;
+    if (field.find('.') != std::string::npos) continue;
+    std::string converted = field;
+    converted[comma] = '.';
+    if (parse_number(converted)) field = std::move(converted);
   }
 }
 
@@ -478,17 +498,18 @@ CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOp
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
   check_is_text(text, source);
-  check_delimiter(options.delimiter, source);
+  check_delimiter(options, source);
 
   CsvTable table;
   table.source = source;
-  table.delimiter = options.delimiter != '\0' ? options.delimiter : detect_delimiter(text, source);
+  table.delimiter = options.delimiter != '\0' ? options.delimiter : detect_delimiter(text, source, options.decimal_comma);
 
   RecordScanner scanner(text, source, table.delimiter);
   std::vector<std::string> fields;
   std::vector<std::int32_t> columns;
   std::int64_t line = 0;
   while (scanner.next(fields, columns, line)) {
+    if (options.decimal_comma) convert_decimal_commas(fields);
     table.rows.push_back(std::move(fields));
     table.row_columns.push_back(std::move(columns));
     table.row_lines.push_back(line);
@@ -676,12 +697,16 @@ TextCount count_text_cells(const CsvTable& table, Index column) {
   const std::string& name = table.column_names[static_cast<std::size_t>(column)];
   const Location where = table.location(row, column);
   if (is_comma_number(cell)) {
+    // In a file delimited by ';' or tab, a comma in a number is most likely a decimal comma.
+    const bool can_use_option = table.delimiter != ',';
     throw Error(where,
                 fmt::format("cannot parse {} as a number in {} column {}: numbers are read with '.' as the decimal "
                             "point and without thousands separators",
                             quote_value(cell), role, quote_value(name)),
-                fmt::format("save the file with '.' as the decimal separator and no thousands separators (1234.5, "
+                fmt::format("{}save the file with '.' as the decimal separator and no thousands separators (1234.5, "
                             "not '1,234.5'; 0.5, not '0,5'){}",
+                            can_use_option ? "give --decimal-comma if every number in the file uses a decimal comma, or "
+                                           : "",
                             hints.any_error));
   }
   const TextCount count = count_text_cells(table, column);

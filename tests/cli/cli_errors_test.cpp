@@ -474,6 +474,24 @@ TEST(Cli, EqualNumericLabelsAreOneClass) {
   EXPECT_THAT(eval.out, HasSubstr("accuracy"));
 }
 
+TEST(Cli, DecimalCommaFileFitsAndPredicts) {
+  TempDir dir;
+  std::string csv = "x;y\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + ",5;" + std::to_string(2 * i) + ",25\n";
+  dir.write("data.csv", csv);
+  const auto plain = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q");
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_THAT(plain.err, HasSubstr("data.csv:2:1: cannot parse '0,5'"));
+  EXPECT_THAT(plain.err, HasSubstr("give --decimal-comma"));
+
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q --decimal-comma");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  dir.write("new.csv", "x\n1,5\n2,5\n");
+  const auto predict = run_cli(dir.path(), "predict m.safetensors new.csv --decimal-comma -o out.csv");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(read_text(dir.path() / "out.csv").substr(0, 2), "y\n");
+}
+
 TEST(Cli, ConstantColumnWarns) {
   TempDir dir;
   std::string csv = "x,flat,y\n";

@@ -821,6 +821,43 @@ TEST(CsvDataset, DecimalCommaFileFindsHeader) {
   EXPECT_EQ(error.where().column, 1);
   EXPECT_THAT(error.problem(), HasSubstr("'0,5' as a number in input column 'x1'"));
   EXPECT_THAT(error.problem(), HasSubstr("'.' as the decimal point"));
+  EXPECT_THAT(error.fix(), HasSubstr("--decimal-comma"));
+}
+
+TEST(CsvDataset, ThousandsSeparatorInCommaFileHasNoOptionHint) {
+  const Error error = error_from([] { dataset_from("a,y\n\"1,234\",3\n2,4\n"); });
+  EXPECT_THAT(error.fix(), Not(HasSubstr("--decimal-comma")));
+}
+
+CsvOptions decimal_comma_options() {
+  CsvOptions options;
+  options.decimal_comma = true;
+  return options;
+}
+
+TEST(CsvDecimalComma, ReadsNumbers) {
+  const CsvTable table = parse("x1;x2;y\n0,5;-1,25e1;2\n1,5;2;+3,5\n", decimal_comma_options());
+  EXPECT_EQ(table.delimiter, ';');
+  EXPECT_TRUE(table.has_header);
+  const Dataset data = to_dataset(table, {});
+  EXPECT_EQ(data.task, Task::regression);
+  EXPECT_FLOAT_EQ(data.inputs(0, 0), 0.5f);
+  EXPECT_FLOAT_EQ(data.inputs(0, 1), -12.5f);
+  EXPECT_FLOAT_EQ(data.targets(1, 0), 3.5f);
+}
+
+TEST(CsvDecimalComma, LeavesTextAndSeparators) {
+  const CsvTable table = parse("a\tb\tc\n1,2,3\t1.234,5\tx,5\n", decimal_comma_options());
+  EXPECT_EQ(table.delimiter, '\t');
+  EXPECT_THAT(table.rows.front(), ElementsAre("1,2,3", "1.234,5", "x,5"));
+}
+
+TEST(CsvDecimalComma, RejectsCommaDelimiter) {
+  CsvOptions options = decimal_comma_options();
+  options.delimiter = ',';
+  const Error error = error_from([&] { parse("a,b\n1,2\n", options); });
+  EXPECT_THAT(error.problem(), HasSubstr("cannot also be the decimal separator"));
+  EXPECT_THAT(error.fix(), HasSubstr("';' or a tab"));
 }
 
 TEST(CsvDataset, DecimalCommaTargetIsNotClasses) {

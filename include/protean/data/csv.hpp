@@ -31,6 +31,11 @@ struct CsvOptions {
   // detect: the first record is a header when one of its fields is text while its column contains
   // numbers in the rows below, or when all its fields are text and the rows below contain a number.
   HeaderMode header = HeaderMode::detect;
+  // Numbers are written with a decimal comma ("0,5" for 0.5), as in many European exports. Fields
+  // that read as a number once their one ',' is a '.' are stored that way, so CsvTable::rows
+  // contain "0.5". Thousands separators are not accepted. The delimiter must then be ';' or tab,
+  // and detection does not consider ','.
+  bool decimal_comma = false;
 };
 
 // A parsed CSV file: every field as text, with where it came from.
