@@ -370,7 +370,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   const bool too_small = std::llround(options.validation_fraction * static_cast<double>(data.rows())) < 1;
   if (options.validation_fraction > 0.0 && too_small) {
     result.warnings.push_back(fmt::format("{} {} too few to hold out a validation fraction of {}; training on every row "
-                                          "and keeping the epoch with the lowest training loss",
+                                          "and keeping the weights with the lowest training loss",
                                           data.rows(), data.rows() == 1 ? "row is" : "rows are", options.validation_fraction));
   }
   if (options.validation_fraction > 0.0 && !too_small) {

@@ -104,19 +104,22 @@ void check_loss(const TrainResult& result, const DiagnosticThresholds& threshold
   for (std::size_t i = 1; i < history.size(); ++i) {
     if (history[i].train_loss < history[best].train_loss) best = i;
   }
+  // L-BFGS has no learning rate, so its advice names what can change instead.
   const double first = history.front().train_loss;
   if (!(history[best].train_loss < 0.99 * first)) {
     warnings.push_back(fmt::format(
-        "the training loss did not improve: {:.4g} in {} 1, and never 1% lower in {} {}s; the learning rate "
-        "may be too low or too high, or the inputs may not predict the target",
-        first, history_unit(result), epochs, history_unit(result)));
+        "the training loss did not improve: {:.4g} in {} 1, and never 1% lower in {} {}s; {}", first,
+        history_unit(result), epochs, history_unit(result),
+        result.full_batch ? "another optimizer may do better, or the inputs may not predict the target"
+                          : "the learning rate may be too low or too high, or the inputs may not predict the target"));
     return;
   }
   if (!thresholds.weight_decay && epochs >= 2 * thresholds.stall_epochs && static_cast<int>(best) + 1 <= epochs / 2) {
     warnings.push_back(fmt::format(
-        "the training loss stopped improving: its lowest value, {:.4g}, was in {} {} of {}; the learning rate may "
-        "be too high (try --schedule plateau or a lower --lr), or fewer {}s would do",
-        history[best].train_loss, history_unit(result), best + 1, epochs, history_unit(result)));
+        "the training loss stopped improving: its lowest value, {:.4g}, was in {} {} of {}; {}fewer {}s would do",
+        history[best].train_loss, history_unit(result), best + 1, epochs,
+        result.full_batch ? "" : "the learning rate may be too high (try --schedule plateau or a lower --lr), or ",
+        history_unit(result)));
   }
 }
 
@@ -130,9 +133,10 @@ void check_validation_fit(const TrainResult& result, std::vector<std::string>& w
   const std::optional<double> r2 = stats.validation_metrics.r2;
   if (!r2 || !(*r2 < 0.0)) return;
   warnings.push_back(fmt::format(
-      "the kept {} {} predicts the validation rows worse than their mean does (r2 {:.4g}); lower the learning "
-      "rate, try another optimizer, or leave both to the search",
-      history_unit(result), kept_epoch, *r2));
+      "the kept {} {} predicts the validation rows worse than their mean does (r2 {:.4g}); {}", history_unit(result),
+      kept_epoch, *r2,
+      result.full_batch ? "try another optimizer, or leave the choice to the search"
+                        : "lower the learning rate, try another optimizer, or leave both to the search"));
 }
 
 }  // namespace

@@ -175,7 +175,10 @@ TEST(Diagnose, FullBatchRunCountsIterations) {
       << (warnings.empty() ? "no warnings" : warnings.front());
   EXPECT_TRUE(mentions(warnings, "1 in iteration 1, and never 1% lower in 10 iterations"))
       << (warnings.empty() ? "no warnings" : warnings.front());
-  for (const std::string& warning : warnings) EXPECT_EQ(warning.find("epoch"), std::string::npos) << warning;
+  for (const std::string& warning : warnings) {
+    EXPECT_EQ(warning.find("epoch"), std::string::npos) << warning;
+    EXPECT_EQ(warning.find("learning rate"), std::string::npos) << warning;
+  }
 }
 
 TEST(Diagnose, FlatLossUnderOutlierLossIsExpected) {
