@@ -9,6 +9,7 @@
 #include <string>
 
 #include "protean/architecture.hpp"
+#include "protean/data/csv.hpp"
 #include "protean/data/split.hpp"
 #include "protean/error.hpp"
 #include "protean/losses/huber.hpp"
@@ -147,6 +148,30 @@ bool search_applies(const FitOptions& options, const Dataset& data) {
 // Iterations of a bare L-BFGS fit. It usually stops earlier, when float32 gradients no longer
 // give a descent direction, and the best validation iteration is kept.
 constexpr int kAutomaticLbfgsIterations = 2000;
+
+// Warns about each class whose name is a missing-value marker ("NA", "?"), since its rows most
+// likely lack a class rather than share one. Such a name may also be a real class, so it is
+// trained as written.
+void warn_about_missing_classes(const Dataset& data, std::vector<std::string>& warnings) {
+  for (Index id = 0; id < data.class_count(); ++id) {
+    const std::string& name = data.class_names[static_cast<std::size_t>(id)];
+    if (!is_missing_marker(name)) continue;
+    Index rows = 0;
+    std::int64_t first_line = 0;
+    for (Index r = 0; r < data.rows(); ++r) {
+      if (data.targets(r, 0) != static_cast<float>(id)) continue;
+      if (rows == 0 && static_cast<Index>(data.source_lines.size()) == data.rows()) {
+        first_line = data.source_lines[static_cast<std::size_t>(r)];
+      }
+      ++rows;
+    }
+    const std::string where = first_line > 0 ? fmt::format(", first at line {}", first_line) : std::string();
+    warnings.push_back(fmt::format(
+        "class '{}' of target column '{}' ({} row{}{}) is written as missing values usually are, so it is trained as "
+        "a class of its own; if those rows lack their class, remove them or fill it in",
+        name, data.target_names.empty() ? std::string() : data.target_names.front(), rows, rows == 1 ? "" : "s", where));
+  }
+}
 
 // Distance from the median, in units of 1.4826 × MAD, beyond which a target counts as an outlier.
 // A normal value lies beyond 5 of these units with a probability below 1e-6.
@@ -362,6 +387,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
                 fmt::format("the target has a single class ({})", fmt::join(data.class_names, ", ")),
                 "classification needs at least two classes; check the target column");
   }
+  if (classification) warn_about_missing_classes(data, result.warnings);
 
   // Split, then standardize with statistics of the training rows alone.
   Split split;

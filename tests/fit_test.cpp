@@ -362,6 +362,28 @@ TEST(Fit, MseWarnsAboutTargetOutliers) {
   EXPECT_EQ(outlier_warnings(fit(data, options)), 0);
 }
 
+TEST(Fit, MissingMarkerClassWarns) {
+  Dataset data = small_regression(40);
+  data.task = Task::classification;
+  data.class_names = {"?", "cat", "dog"};
+  data.target_names = {"kind"};
+  for (Index r = 0; r < data.rows(); ++r) data.targets(r, 0) = static_cast<float>(r % 3);
+  data.source_lines.clear();
+  for (Index r = 0; r < data.rows(); ++r) data.source_lines.push_back(r + 2);
+  FitOptions options;
+  options.epochs = 2;
+  options.search = SearchMode::off;
+  const FitResult result = fit(data, options);
+  const auto warning = std::find_if(result.warnings.begin(), result.warnings.end(),
+                                    [](const std::string& text) { return text.find("class '?'") != std::string::npos; });
+  ASSERT_NE(warning, result.warnings.end());
+  EXPECT_THAT(*warning, HasSubstr("class '?' of target column 'kind' (14 rows, first at line 2)"));
+  EXPECT_THAT(*warning, HasSubstr("remove them or fill it in"));
+  EXPECT_EQ(std::count_if(result.warnings.begin(), result.warnings.end(),
+                          [](const std::string& text) { return text.find("'cat'") != std::string::npos; }),
+            0);
+}
+
 TEST(Fit, NanValidationFractionIsRejected) {
   FitOptions options;
   options.epochs = 1;

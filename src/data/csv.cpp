@@ -259,8 +259,8 @@ bool is_number(std::string_view text) { return parse_number(text).has_value(); }
 
 bool has_text(std::string_view text) { return !trim_blanks(text, '\0').empty(); }
 
-// Returns true for the texts that public data sets and spreadsheet exports write for a missing
-// value, in any letter case: NA, N/A, #N/A, NaN, null, None, nil, missing, ?, - and --.
+}  // namespace
+
 bool is_missing_marker(std::string_view text) {
   text = trim_blanks(text, '\0');
   static constexpr std::string_view kMarkers[] = {"na", "n/a", "#n/a", "nan", "null", "none", "nil", "missing", "?", "-", "--"};
@@ -273,6 +273,8 @@ bool is_missing_marker(std::string_view text) {
   }
   return false;
 }
+
+namespace {
 
 // Returns true for a number written with ',' as the decimal separator ("0,5") or as thousands
 // separators ("1,234,567.5"), which parse_number() rejects.

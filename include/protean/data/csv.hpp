@@ -69,6 +69,12 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options =
 // "nan" and "inf" parse (so that callers can reject them with their own message).
 std::optional<float> parse_number(std::string_view text);
 
+// Returns true for the texts that public data sets and spreadsheet exports write for a missing
+// value, in any letter case and with surrounding spaces: NA, N/A, #N/A, NaN, null, None, nil,
+// missing, ?, - and --. to_dataset() reports such an input or numeric target cell as a missing
+// value.
+bool is_missing_marker(std::string_view text);
+
 // Finds a column by exact name, or by 1-based index given as digits ("3"); a column named "3"
 // wins over the third column. Errors list the available column names (the first 30), and a name
 // that matches several columns is an error too.
