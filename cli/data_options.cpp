@@ -11,6 +11,8 @@ void add_data_options(CLI::App& command, DataOptions& options, bool with_labels)
       ->check(CLI::IsMember({",", ";", "tab"}));
   auto* header = command.add_flag("--header", options.header, "The first CSV line is a header (default: detected)");
   command.add_flag("--no-header", options.no_header, "The first CSV line is data (default: detected)")->excludes(header);
+  command.add_flag("--decimal-comma", options.decimal_comma,
+                   "Numbers use ',' as the decimal separator, as in 0,5 (the delimiter is then ';' or tab)");
   if (with_labels) {
     command.add_option("--labels", options.labels,
                        "IDX labels file; DATA is then an IDX images file (MNIST format, plain or .gz)")
@@ -27,6 +29,7 @@ CsvOptions csv_options(const DataOptions& options) {
   }
   if (options.header) csv.header = HeaderMode::present;
   if (options.no_header) csv.header = HeaderMode::absent;
+  csv.decimal_comma = options.decimal_comma;
   return csv;
 }
 

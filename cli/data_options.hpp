@@ -14,10 +14,11 @@ struct DataOptions {
   std::string delimiter;    // "", ",", ";", "tab"
   bool header = false;
   bool no_header = false;
+  bool decimal_comma = false;  // numbers use ',' as the decimal separator
   std::string labels;       // IDX labels file: DATA is then an IDX images file
 };
 
-// Registers --delimiter, --header, --no-header and (when with_labels) --labels.
+// Registers --delimiter, --header, --no-header, --decimal-comma and (when with_labels) --labels.
 void add_data_options(CLI::App& command, DataOptions& options, bool with_labels);
 
 CsvOptions csv_options(const DataOptions& options);

@@ -81,6 +81,7 @@ std::string application_json(const FitCommandOptions& options) {
   stored["delimiter"] = options.data_options.delimiter;
   stored["header"] = options.data_options.header;
   stored["no_header"] = options.data_options.no_header;
+  stored["decimal_comma"] = options.data_options.decimal_comma;
   stored["test"] = options.test;
   stored["test_labels"] = options.test_labels;
   stored["target"] = options.target;
@@ -120,6 +121,8 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
     options.data_options.delimiter = stored.at("delimiter").get<std::string>();
     options.data_options.header = stored.at("header").get<bool>();
     options.data_options.no_header = stored.at("no_header").get<bool>();
+    // Absent in checkpoints written before --decimal-comma existed.
+    options.data_options.decimal_comma = stored.value("decimal_comma", false);
     options.test = stored.at("test").get<std::string>();
     options.test_labels = stored.at("test_labels").get<std::string>();
     options.target = stored.at("target").get<std::string>();
@@ -455,7 +458,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   const auto& history = result.training.history;
   if (!history.empty()) {
     const EpochStats& best = history.at(static_cast<std::size_t>(std::max(1, result.training.best_epoch) - 1));
-    std::printf("kept epoch %d: loss %.6g", best.epoch, best.train_loss);
+    std::printf("kept %s %d: loss %.6g", history_unit(result.training), best.epoch, best.train_loss);
     const std::string metrics = best.validation_metrics.to_string();
     if (!metrics.empty()) std::printf("  validation %s", metrics.c_str());
     std::printf("\n");
@@ -507,7 +510,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
                       "(default: mse for numbers, cross_entropy for classes)")
       ->check(CLI::IsMember({"mse", "mae", "huber", "cross_entropy", "bce"}));
   command->add_option("--huber-delta", options->huber_delta,
-                      "Huber loss threshold δ, in standard deviations of the target: errors beyond it count linearly")
+                      "Huber loss threshold δ, in units of the target's scale (1.4826 × its median absolute deviation, or its standard deviation where that is 0): errors beyond it count linearly")
       ->check(positive_number("1"))
       ->capture_default_str();
   command->add_option("--optimizer", options->optimizer,

@@ -66,7 +66,8 @@ void run_info(const InfoOptions& options) {
   if (shown < model.input_width()) text += fmt::format("  ... {} more (--all-columns lists them)\n", model.input_width() - shown);
   if (model.target_scaler.fitted()) {
     for (Index c = 0; c < model.target_scaler.width(); ++c) {
-      text += fmt::format("target scale: {:<24} mean {:<12.6g} scale {:.6g}\n", model.target_names[static_cast<std::size_t>(c)],
+      // The center is the mean, or the median for the mae and huber losses.
+      text += fmt::format("target scale: {:<24} center {:<10.6g} scale {:.6g}\n", model.target_names[static_cast<std::size_t>(c)],
                           model.target_scaler.mean()(0, c), model.target_scaler.scale()(0, c));
     }
   }

@@ -50,10 +50,16 @@ void ProgressPrinter::clear_line() {
 }
 
 void ProgressPrinter::on_train_begin(int epochs, Index batches_per_epoch) {
+  unit_ = "epoch";
   epochs_ = epochs;
   batches_ = std::max<Index>(1, batches_per_epoch);
   start_ = Clock::now();
   last_draw_ = start_ - std::chrono::seconds(1);
+}
+
+void ProgressPrinter::on_full_batch_begin(int iterations) {
+  on_train_begin(iterations, 1);
+  unit_ = "iteration";
 }
 
 void ProgressPrinter::on_batch_end(int epoch, Index batch, double loss) {
@@ -62,7 +68,7 @@ void ProgressPrinter::on_batch_end(int epoch, Index batch, double loss) {
   if (now - last_draw_ < std::chrono::milliseconds(100) && batch != batches_) return;
   last_draw_ = now;
 
-  const std::string prefix = fmt::format("epoch {}/{} ", epoch, epochs_);
+  const std::string prefix = fmt::format("{} {}/{} ", unit_, epoch, epochs_);
   const std::string suffix = fmt::format(" loss {:.4g}  ETA {}", loss, format_duration(seconds_left(epoch, batch)));
   // The bar takes what the text leaves of the terminal, less one column so that the line
   // never wraps; on a very narrow terminal it disappears.
@@ -85,7 +91,7 @@ bool ProgressPrinter::on_epoch_end(const EpochStats& stats) {
   // Long runs print about 25 epoch lines in all: the first, the last and evenly spaced ones.
   const int stride = std::max(1, epochs_ / 25);
   if (stats.epoch != 1 && stats.epoch != epochs_ && stats.epoch % stride != 0) return true;
-  std::string line = fmt::format("epoch {}/{}  loss {:.5g}", stats.epoch, epochs_, stats.train_loss);
+  std::string line = fmt::format("{} {}/{}  loss {:.5g}", unit_, stats.epoch, epochs_, stats.train_loss);
   if (std::isfinite(stats.validation_loss)) line += fmt::format("  val_loss {:.5g}", stats.validation_loss);
   const std::string metrics = stats.validation_metrics.to_string();
   if (!metrics.empty()) line += "  val " + metrics;

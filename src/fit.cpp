@@ -9,6 +9,7 @@
 #include <string>
 
 #include "protean/architecture.hpp"
+#include "protean/data/csv.hpp"
 #include "protean/data/split.hpp"
 #include "protean/error.hpp"
 #include "protean/losses/huber.hpp"
@@ -147,6 +148,73 @@ bool search_applies(const FitOptions& options, const Dataset& data) {
 // Iterations of a bare L-BFGS fit. It usually stops earlier, when float32 gradients no longer
 // give a descent direction, and the best validation iteration is kept.
 constexpr int kAutomaticLbfgsIterations = 2000;
+
+// Warns about each class whose name is a missing-value marker ("NA", "?"), since its rows most
+// likely lack a class rather than share one. Such a name may also be a real class, so it is
+// trained as written.
+void warn_about_missing_classes(const Dataset& data, std::vector<std::string>& warnings) {
+  for (Index id = 0; id < data.class_count(); ++id) {
+    const std::string& name = data.class_names[static_cast<std::size_t>(id)];
+    if (!is_missing_marker(name)) continue;
+    Index rows = 0;
+    std::int64_t first_line = 0;
+    for (Index r = 0; r < data.rows(); ++r) {
+      if (data.targets(r, 0) != static_cast<float>(id)) continue;
+      if (rows == 0 && static_cast<Index>(data.source_lines.size()) == data.rows()) {
+        first_line = data.source_lines[static_cast<std::size_t>(r)];
+      }
+      ++rows;
+    }
+    const std::string where = first_line > 0 ? fmt::format(", first at line {}", first_line) : std::string();
+    warnings.push_back(fmt::format(
+        "class '{}' of target column '{}' ({} row{}{}) is written as missing values usually are, so it is trained as "
+        "a class of its own; if those rows lack their class, remove them or fill it in",
+        name, data.target_names.empty() ? std::string() : data.target_names.front(), rows, rows == 1 ? "" : "s", where));
+  }
+}
+
+// Distance from the median, in units of 1.4826 × MAD, beyond which a target counts as an outlier.
+// A normal value lies beyond 5 of these units with a probability below 1e-6.
+constexpr double kTargetOutlierDistance = 20.0;
+
+// Fits the target scaler of a regression model on its training rows. Warns about a constant
+// target, and about outliers that the mse loss would let dominate the fit.
+Standardizer fit_target_scaler(const std::string& loss_name, const Dataset& train_data, std::vector<std::string>& warnings) {
+  // MAE and Huber are chosen for targets with outliers. Those outliers would inflate a standard
+  // deviation, and with it Huber's δ, which is given in target scale units, until Huber acted
+  // as MSE. The median and the MAD ignore them.
+  const Standardizer robust = Standardizer::fit_robust(train_data.targets);
+  const bool robust_loss = loss_name == "mae" || loss_name == "huber";
+  Standardizer scaler = robust_loss ? robust : Standardizer::fit(train_data.targets);
+
+  for (const Index column : scaler.constant_columns()) {
+    warnings.push_back(fmt::format(
+        "target column '{}' is constant in the training rows ({:g}), so the model can only learn that value; check "
+        "that the target is the column you meant (--target)",
+        train_data.target_names.at(static_cast<std::size_t>(column)), train_data.targets(0, column)));
+  }
+  if (loss_name != "mse") return scaler;
+
+  for (Index c = 0; c < train_data.targets.cols(); ++c) {
+    const double center = robust.mean()(0, c);
+    const double spread = robust.scale()(0, c);
+    Index outliers = 0;
+    double farthest = center;
+    for (Index r = 0; r < train_data.rows(); ++r) {
+      const double value = train_data.targets(r, c);
+      if (std::fabs(value - center) <= kTargetOutlierDistance * spread) continue;
+      ++outliers;
+      if (std::fabs(value - center) > std::fabs(farthest - center)) farthest = value;
+    }
+    if (outliers == 0) continue;
+    warnings.push_back(fmt::format(
+        "target column '{}' has {} outlier{}, values more than {:g} robust standard deviations (1.4826 × MAD) from "
+        "its median {:g}, such as {:g}; they dominate the mse loss, so try --loss huber or --loss mae",
+        train_data.target_names.at(static_cast<std::size_t>(c)), outliers, outliers == 1 ? "" : "s",
+        kTargetOutlierDistance, center, farthest));
+  }
+  return scaler;
+}
 
 // Creates the loss for `name` and checks that it fits the data's task.
 std::unique_ptr<Loss> select_loss(const std::string& name, double huber_delta, const Dataset& data) {
@@ -319,6 +387,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
                 fmt::format("the target has a single class ({})", fmt::join(data.class_names, ", ")),
                 "classification needs at least two classes; check the target column");
   }
+  if (classification) warn_about_missing_classes(data, result.warnings);
 
   // Split, then standardize with statistics of the training rows alone.
   Split split;
@@ -327,7 +396,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   const bool too_small = std::llround(options.validation_fraction * static_cast<double>(data.rows())) < 1;
   if (options.validation_fraction > 0.0 && too_small) {
     result.warnings.push_back(fmt::format("{} {} too few to hold out a validation fraction of {}; training on every row "
-                                          "and keeping the epoch with the lowest training loss",
+                                          "and keeping the weights with the lowest training loss",
                                           data.rows(), data.rows() == 1 ? "row is" : "rows are", options.validation_fraction));
   }
   if (options.validation_fraction > 0.0 && !too_small) {
@@ -348,16 +417,17 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   }
   model.input_scaler.transform(train_data.inputs);
   model.input_scaler.transform(validation_data.inputs);
-  if (!classification) {
-    model.target_scaler = Standardizer::fit(train_data.targets);
-    model.target_scaler.transform(train_data.targets);
-    model.target_scaler.transform(validation_data.targets);
-  }
-
-  // Loss, chosen first because binary cross-entropy needs a single output unit.
+  // Loss, chosen first because binary cross-entropy needs a single output unit and the robust
+  // losses a robust target scale.
   model.loss = options.loss;
   if (model.loss.empty()) model.loss = classification ? "cross_entropy" : "mse";
   const std::unique_ptr<Loss> loss = select_loss(model.loss, options.huber_delta, data);
+
+  if (!classification) {
+    model.target_scaler = fit_target_scaler(model.loss, train_data, result.warnings);
+    model.target_scaler.transform(train_data.targets);
+    model.target_scaler.transform(validation_data.targets);
+  }
 
   // Network.
   model.network = Network(data.inputs.cols());
@@ -488,6 +558,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   }
   DiagnosticThresholds thresholds;
   thresholds.weight_decay = decay > 0.0f;
+  thresholds.outlier_loss = model.loss == "mae" || model.loss == "huber";
   for (std::string& warning : diagnose_training(result.training, thresholds)) result.warnings.push_back(std::move(warning));
   // An interrupted L-BFGS run has no state to resume from, so it leaves no checkpoint.
   if (result.training.interrupted && options.on_checkpoint && !full_batch) {

@@ -13,7 +13,21 @@
 
 namespace protean {
 
+namespace {
+
+// A default-constructed Model has no layers and zero inputs, so the column-count check would
+// report that it "expects 0 input columns" instead of the real cause.
+void check_not_empty(const Model& model) {
+  if (model.network.layer_count() > 0) return;
+  throw Error("the model is empty: it has no layers, as a default-constructed Model has",
+              "load a trained model with load_model(), train one with fit(), or add layers to model.network and "
+              "train it with train() before predicting");
+}
+
+}  // namespace
+
 void Model::check_inputs(const Dataset& data) const {
+  check_not_empty(*this);
   if (data.inputs.cols() != input_width()) {
     throw Error(Location{data.source},
                 fmt::format("the model expects {} input columns ({}) but the data has {} ({})", input_width(),
@@ -23,6 +37,7 @@ void Model::check_inputs(const Dataset& data) const {
 }
 
 Matrix Model::predict(ConstMatrixView inputs) {
+  check_not_empty(*this);
   if (inputs.cols() != input_width()) {
     throw Error(fmt::format("the model expects {} input columns but {} were given", input_width(), inputs.cols()),
                 "give the same input columns the model was trained on");
@@ -60,6 +75,7 @@ Matrix Model::predict(ConstMatrixView inputs) {
 }
 
 std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
+  check_not_empty(*this);
   if (task != Task::classification) {
     throw Error(fmt::format("predict_classes() needs a classification model, and this model predicts {} regression "
                             "target{}",
@@ -79,6 +95,7 @@ std::vector<Index> Model::predict_classes(ConstMatrixView inputs) {
 }
 
 Metrics Model::evaluate(const Dataset& data) {
+  check_not_empty(*this);
   check_dataset(data);
   check_inputs(data);
   const Matrix outputs = predict(data.inputs);
@@ -92,13 +109,17 @@ Metrics Model::evaluate(const Dataset& data) {
     }
     return regression_metrics(outputs, data.targets);
   }
-  // The data's class ids follow its own sorted label list; map them onto the model's by name.
+  // The data's class ids follow its own sorted label list. Map them onto the model's by
+  // class_key(), so that a label written "1.0" in the data finds the model's class "1".
   check_known_classes(data, class_names, "evaluate on data with the classes the model was trained on");
+  std::vector<std::string> model_keys;
+  model_keys.reserve(class_names.size());
+  for (const std::string& name : class_names) model_keys.push_back(class_key(name));
   Matrix labels = Matrix::zeros(data.rows(), 1);
   for (Index r = 0; r < data.rows(); ++r) {
     const std::string& name = data.class_names.at(static_cast<std::size_t>(data.targets(r, 0)));
-    const auto found = std::find(class_names.begin(), class_names.end(), name);
-    labels(r, 0) = static_cast<float>(found - class_names.begin());
+    const auto found = std::find(model_keys.begin(), model_keys.end(), class_key(name));
+    labels(r, 0) = static_cast<float>(found - model_keys.begin());
   }
   return classification_metrics(outputs, labels);
 }

@@ -304,6 +304,86 @@ TEST(Fit, WarnsAboutStepOptionsWithoutEffect) {
   EXPECT_TRUE(has_warning("--warmup 5 lasts all 3 epochs"));
 }
 
+TEST(Fit, ConstantTargetWarns) {
+  Dataset data = small_regression(30);
+  for (Index r = 0; r < data.rows(); ++r) data.targets(r, 0) = 5.0f;
+  FitOptions options;
+  options.epochs = 2;
+  options.search = SearchMode::off;
+  const FitResult result = fit(data, options);
+  const bool warned = std::any_of(result.warnings.begin(), result.warnings.end(), [&](const std::string& warning) {
+    return warning.find("target column '" + data.target_names.front() + "' is constant in the training rows (5)") !=
+           std::string::npos;
+  });
+  EXPECT_TRUE(warned);
+}
+
+TEST(Fit, HuberIgnoresTargetOutliers) {
+  // Five targets of ±1e6 among 400 of spread about 0.3 inflated the standard deviation to about
+  // 1e5, and Huber's δ with it, so Huber fitted the outliers as MSE does.
+  Dataset data = small_regression(400);
+  for (Index r = 0; r < 5; ++r) data.targets(r * 80, 0) = r % 2 == 0 ? 1e6f : -1e6f;
+  FitOptions options;
+  options.loss = "huber";
+  options.epochs = 60;
+  options.search = SearchMode::off;
+  options.validation_fraction = 0.0;
+  FitResult result = fit(data, options);
+  EXPECT_LT(result.model.target_scaler.scale()(0, 0), 1.0f);
+
+  const Dataset clean = small_regression(400);
+  const Metrics metrics = result.model.evaluate(clean);
+  ASSERT_TRUE(metrics.rmse.has_value());
+  EXPECT_LT(*metrics.rmse, 0.5);
+}
+
+TEST(Fit, MseWarnsAboutTargetOutliers) {
+  Dataset data = small_regression(100);
+  data.targets(10, 0) = 1e6f;
+  data.targets(20, 0) = -5e5f;
+  FitOptions options;
+  options.epochs = 2;
+  options.search = SearchMode::off;
+  options.validation_fraction = 0.0;
+  const auto outlier_warnings = [](const FitResult& result) {
+    return std::count_if(result.warnings.begin(), result.warnings.end(),
+                         [](const std::string& warning) { return warning.find("outlier") != std::string::npos; });
+  };
+  const FitResult result = fit(data, options);
+  ASSERT_EQ(outlier_warnings(result), 1);
+  const auto warning = std::find_if(result.warnings.begin(), result.warnings.end(),
+                                    [](const std::string& text) { return text.find("outlier") != std::string::npos; });
+  EXPECT_THAT(*warning, HasSubstr("target column 'y' has 2 outliers"));
+  EXPECT_THAT(*warning, HasSubstr("such as 1e+06"));
+  EXPECT_THAT(*warning, HasSubstr("--loss huber"));
+
+  EXPECT_EQ(outlier_warnings(fit(small_regression(100), options)), 0);
+  options.loss = "huber";
+  EXPECT_EQ(outlier_warnings(fit(data, options)), 0);
+}
+
+TEST(Fit, MissingMarkerClassWarns) {
+  Dataset data = small_regression(40);
+  data.task = Task::classification;
+  data.class_names = {"?", "cat", "dog"};
+  data.target_names = {"kind"};
+  for (Index r = 0; r < data.rows(); ++r) data.targets(r, 0) = static_cast<float>(r % 3);
+  data.source_lines.clear();
+  for (Index r = 0; r < data.rows(); ++r) data.source_lines.push_back(r + 2);
+  FitOptions options;
+  options.epochs = 2;
+  options.search = SearchMode::off;
+  const FitResult result = fit(data, options);
+  const auto warning = std::find_if(result.warnings.begin(), result.warnings.end(),
+                                    [](const std::string& text) { return text.find("class '?'") != std::string::npos; });
+  ASSERT_NE(warning, result.warnings.end());
+  EXPECT_THAT(*warning, HasSubstr("class '?' of target column 'kind' (14 rows, first at line 2)"));
+  EXPECT_THAT(*warning, HasSubstr("remove them or fill it in"));
+  EXPECT_EQ(std::count_if(result.warnings.begin(), result.warnings.end(),
+                          [](const std::string& text) { return text.find("'cat'") != std::string::npos; }),
+            0);
+}
+
 TEST(Fit, NanValidationFractionIsRejected) {
   FitOptions options;
   options.epochs = 1;

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "protean/error.hpp"
 
@@ -12,6 +15,7 @@ namespace protean {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 Model one_input_regression() {
   Model model;
@@ -57,6 +61,38 @@ TEST(Model, PredictClassesRejectsRegression) {
 }
 
 
+TEST(Model, EmptyModelSaysHowToGetOne) {
+  Model model;
+  const Matrix inputs = Matrix::zeros(2, 3);
+  for (int call = 0; call < 2; ++call) {
+    try {
+      if (call == 0) model.predict(inputs);
+      if (call == 1) model.predict_classes(inputs);
+      FAIL() << "an empty model predicted, call " << call;
+    } catch (const Error& e) {
+      EXPECT_THAT(e.problem(), HasSubstr("the model is empty")) << call;
+      EXPECT_THAT(e.problem(), Not(HasSubstr("expects 0 input columns"))) << call;
+      EXPECT_THAT(e.fix(), HasSubstr("load_model()")) << call;
+      EXPECT_THAT(e.fix(), HasSubstr("fit()")) << call;
+    }
+  }
+}
+
+TEST(Model, EmptyModelEvaluateSaysHowToGetOne) {
+  Model model;
+  Dataset data;
+  data.inputs = Matrix::zeros(2, 1);
+  data.targets = Matrix::zeros(2, 1);
+  data.input_names = {"x"};
+  data.target_names = {"y"};
+  try {
+    model.evaluate(data);
+    FAIL() << "an empty model was evaluated";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.problem(), HasSubstr("the model is empty"));
+  }
+}
+
 TEST(Model, EvaluateRejectsRowMismatch) {
   Model model = one_input_regression();
   Dataset data;
@@ -86,6 +122,46 @@ TEST(Model, EvaluateRejectsNaNTarget) {
   } catch (const Error& e) {
     EXPECT_THAT(e.problem(), HasSubstr("row 3, target column 'y'"));
   }
+}
+
+// Two classes: logit 1 is x and logit 0 is -x, so a positive x predicts class 1.
+Model sign_classifier(std::vector<std::string> class_names) {
+  Model model;
+  model.network = Network(1);
+  model.network.add_dense(2);
+  model.network.initialize(3);
+  std::vector<Parameter> parameters = model.network.parameters();
+  parameters.at(0).value(0, 0) = -1.0f;  // weight, I×O
+  parameters.at(0).value(0, 1) = 1.0f;
+  parameters.at(1).value(0, 0) = 0.0f;  // bias
+  parameters.at(1).value(0, 1) = 0.0f;
+  model.task = Task::classification;
+  model.input_names = {"x"};
+  model.target_names = {"label"};
+  model.class_names = std::move(class_names);
+  model.loss = "cross_entropy";
+  return model;
+}
+
+TEST(Model, EvaluateMatchesNumericLabelsAsNumbers) {
+  Model model = sign_classifier({"0", "1"});
+  Dataset data;
+  data.task = Task::classification;
+  data.inputs = Matrix::zeros(4, 1);
+  data.inputs(0, 0) = -1.0f;
+  data.inputs(1, 0) = 2.0f;
+  data.inputs(2, 0) = 3.0f;
+  data.inputs(3, 0) = -4.0f;
+  // The data's own class list, written as another export would: "0.0" is the model's "0".
+  data.class_names = {"0.0", "1.00"};
+  data.targets = Matrix::zeros(4, 1);
+  data.targets(1, 0) = 1.0f;
+  data.targets(2, 0) = 1.0f;
+  data.input_names = {"x"};
+  data.target_names = {"label"};
+  const Metrics metrics = model.evaluate(data);
+  ASSERT_TRUE(metrics.accuracy.has_value());
+  EXPECT_DOUBLE_EQ(*metrics.accuracy, 1.0);
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ struct FitOptions {
   // Empty: "mse" for regression, "cross_entropy" for classes. Regression also takes "mae" and
   // "huber"; two classes also take "bce" (one output unit with a sigmoid, binary cross-entropy).
   std::string loss;
-  double huber_delta = 1.0;               // Huber's δ, in standard deviations of the target
+  double huber_delta = 1.0;               // Huber's δ, in units of 1.4826 × the target's median absolute deviation
   Schedule schedule = Schedule::cosine;   // unused by L-BFGS
   // Weight decay (all weights, no biases): L2 added to the gradient, or AdamW's decoupled rate;
   // for L-BFGS the coefficient λ of (λ/2)·Σθ² added to the loss. Absent: 0, or 0.01 for AdamW.

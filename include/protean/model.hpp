@@ -32,16 +32,17 @@ class Model {
 
   // Regression: N×T predictions in the targets' units. Classification: N×C class probabilities
   // (softmax of C logits, or [1 − sigmoid(z), sigmoid(z)] for a two-class network with one logit).
-  // Errors: a column count other than input_width(), or a NaN or infinite input (names its row
-  // and column).
+  // Errors: a model without layers (default-constructed, neither loaded nor trained), a column
+  // count other than input_width(), or a NaN or infinite input (names its row and column).
   Matrix predict(ConstMatrixView inputs);
   // The class id with the highest probability, for each row. Errors: a regression model, and those of predict().
   std::vector<Index> predict_classes(ConstMatrixView inputs);
-  // Metrics on labelled data in the targets' own units.
+  // Metrics on labelled data in the targets' own units. Errors: those of check_inputs() and
+  // check_dataset(), and a class the model does not know.
   Metrics evaluate(const Dataset& data);
 
-  // Checks that a dataset's inputs match this model (count, and names when both have them),
-  // and throws an Error naming the expected and given columns otherwise.
+  // Checks that the model has layers and that a dataset's inputs match it (count, and names when
+  // both have them), and throws an Error naming the expected and given columns otherwise.
   void check_inputs(const Dataset& data) const;
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -174,17 +175,19 @@ class RecordScanner {
 
 // Picks the delimiter that splits the first records into the same number (> 1) of fields,
 // preferring more fields, then the order of kCandidateDelimiters. Falls back to the candidate
-// that splits the first record into the most fields, or ',' when none splits it.
-char detect_delimiter(std::string_view text, const std::string& source) {
+// that splits the first record into the most fields, or ',' when none splits it. With
+// `decimal_comma`, ',' is no candidate and ';' is the fallback.
+char detect_delimiter(std::string_view text, const std::string& source, bool decimal_comma) {
   char best_consistent = '\0';
   std::size_t best_consistent_count = 0;
-  char best_first = ',';
+  char best_first = decimal_comma ? ';' : ',';
   std::size_t best_first_count = 1;
 
   std::vector<std::string> fields;
   std::vector<std::int32_t> columns;
   std::int64_t line = 0;
   for (char candidate : kCandidateDelimiters) {
+    if (decimal_comma && candidate == ',') continue;
     RecordScanner scanner(text, source, candidate);
     std::vector<std::size_t> counts;
     try {
@@ -227,10 +230,28 @@ void check_is_text(std::string_view text, const std::string& source) {
   }
 }
 
-void check_delimiter(char delimiter, const std::string& source) {
+void check_delimiter(const CsvOptions& options, const std::string& source) {
+  const char delimiter = options.delimiter;
   if (delimiter == '"' || delimiter == '\n' || delimiter == '\r' || delimiter == ' ') {
     throw Error(Location{source}, fmt::format("invalid delimiter {}", quote_value(std::string_view(&delimiter, 1))),
                 "use ',', ';' or a tab, or leave the delimiter unset to detect it");
+  }
+  if (options.decimal_comma && delimiter == ',') {
+    throw Error(Location{source}, "the delimiter ',' cannot also be the decimal separator (--decimal-comma)",
+                "use ';' or a tab as the delimiter, or leave the delimiter unset to detect it");
+  }
+}
+
+// Rewrites every field that is a number with one decimal comma ("-0,5", "1,25e3") with a decimal
+// point, so that the rest of the reader sees it as a number. Other fields stay as they are.
+void convert_decimal_commas(std::vector<std::string>& fields) {
+  for (std::string& field : fields) {
+    const std::size_t comma = field.find(',');
+    if (comma == std::string::npos || field.find(',', comma + 1) != std::string::npos) continue;
+    if (field.find('.') != std::string::npos) continue;
+    std::string converted = field;
+    converted[comma] = '.';
+    if (parse_number(converted)) field = std::move(converted);
   }
 }
 
@@ -238,15 +259,58 @@ bool is_number(std::string_view text) { return parse_number(text).has_value(); }
 
 bool has_text(std::string_view text) { return !trim_blanks(text, '\0').empty(); }
 
+}  // namespace
+
+bool is_missing_marker(std::string_view text) {
+  text = trim_blanks(text, '\0');
+  static constexpr std::string_view kMarkers[] = {"na", "n/a", "#n/a", "nan", "null", "none", "nil", "missing", "?", "-", "--"};
+  for (const std::string_view marker : kMarkers) {
+    if (text.size() != marker.size()) continue;
+    const bool same = std::equal(text.begin(), text.end(), marker.begin(), [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) == b;
+    });
+    if (same) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// Returns true for a number written with ',' as the decimal separator ("0,5") or as thousands
+// separators ("1,234,567.5"), which parse_number() rejects.
+bool is_comma_number(std::string_view text) {
+  text = trim_blanks(text, '\0');
+  if (text.find(',') == std::string_view::npos) return false;
+  if (text.find_first_of("0123456789") == std::string_view::npos) return false;
+  std::string without_commas;
+  std::string comma_as_point;
+  for (const char c : text) {
+    if (c != ',') without_commas += c;
+    comma_as_point += c == ',' ? '.' : c;
+  }
+  const bool one_comma = std::count(text.begin(), text.end(), ',') == 1 && text.find('.') == std::string_view::npos;
+  return is_number(without_commas) || (one_comma && is_number(comma_as_point));
+}
+
+// Returns true for a cell that contains a value of a numeric column, even one parse_number() rejects:
+// a number, a missing-value marker or a number with ','.
+bool is_numeric_or_missing(std::string_view text) {
+  return is_number(text) || is_missing_marker(text) || is_comma_number(text);
+}
+
 // Decides whether rows[0] is a header: some field of it is text where its column contains numbers
 // in the rows after it, or all its fields are text while the rows after it contain some number.
 // Empty fields count as neither, so a data row with a missing first value is not a header.
 bool looks_like_header(const std::vector<std::vector<std::string>>& rows) {
   const std::vector<std::string>& first = rows.front();
+  // Missing-value markers count as empty cells and numbers written with ',' as numbers, so that
+  // neither hides the header of a file that contains them.
+  const auto is_value = [](const std::string& field) { return has_text(field) && !is_missing_marker(field); };
+  const auto is_header_number = [](const std::string& field) { return is_number(field) || is_comma_number(field); };
   bool all_text = false;
   for (const std::string& field : first) {
     if (!has_text(field)) continue;
-    if (is_number(field)) {
+    if (is_header_number(field)) {
       all_text = false;
       break;
     }
@@ -260,15 +324,15 @@ bool looks_like_header(const std::vector<std::vector<std::string>>& rows) {
     bool column_numeric = true;
     bool column_has_value = false;
     for (std::size_t r = 1; r < sample_end; ++r) {
-      if (c >= rows[r].size() || !has_text(rows[r][c])) continue;
-      if (is_number(rows[r][c])) {
+      if (c >= rows[r].size() || !is_value(rows[r][c])) continue;
+      if (is_header_number(rows[r][c])) {
         column_has_value = true;
         sample_has_number = true;
       } else {
         column_numeric = false;
       }
     }
-    const bool header_cell_is_text = has_text(first[c]) && !is_number(first[c]);
+    const bool header_cell_is_text = is_value(first[c]) && !is_header_number(first[c]);
     if (header_cell_is_text && column_numeric && column_has_value) return true;
   }
   return all_text && sample_has_number;
@@ -436,17 +500,18 @@ CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOp
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
   check_is_text(text, source);
-  check_delimiter(options.delimiter, source);
+  check_delimiter(options, source);
 
   CsvTable table;
   table.source = source;
-  table.delimiter = options.delimiter != '\0' ? options.delimiter : detect_delimiter(text, source);
+  table.delimiter = options.delimiter != '\0' ? options.delimiter : detect_delimiter(text, source, options.decimal_comma);
 
   RecordScanner scanner(text, source, table.delimiter);
   std::vector<std::string> fields;
   std::vector<std::int32_t> columns;
   std::int64_t line = 0;
   while (scanner.next(fields, columns, line)) {
+    if (options.decimal_comma) convert_decimal_commas(fields);
     table.rows.push_back(std::move(fields));
     table.row_columns.push_back(std::move(columns));
     table.row_lines.push_back(line);
@@ -477,7 +542,11 @@ CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOp
     table.row_columns.erase(table.row_columns.begin());
     table.row_lines.erase(table.row_lines.begin());
     for (std::size_t c = 0; c < table.column_names.size(); ++c) {
-      if (table.column_names[c].empty()) table.column_names[c] = fmt::format("column_{}", c + 1);
+      // A quoted name keeps its spaces as a field, but a name is looked up by its text, and a
+      // stray space would make "x1 " another column than the model's or the option's "x1".
+      std::string& name = table.column_names[c];
+      name = std::string(trim_blanks(name, '\0'));
+      if (name.empty()) name = fmt::format("column_{}", c + 1);
     }
     if (table.rows.empty()) {
       throw Error(Location{source, first_line}, "the file has a header but no data rows",
@@ -596,11 +665,63 @@ ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options)
 }
 
 // Hints appended to the fix of a cell error: `any_error` to every error, `not_a_number` only when
-// the cell contains text that is not a number.
+// the cell contains text that is not a number. `text_column`, when not empty, is the whole fix for
+// a column that contains more text than numbers.
 struct CellHints {
   std::string_view any_error;
   std::string_view not_a_number;
+  std::string_view text_column;
 };
+
+// Counts the cells of a column that contain text other than a number, a number with ',' or a
+// missing-value marker, and the cells that are not empty.
+struct TextCount {
+  Index text = 0;
+  Index filled = 0;
+};
+
+TextCount count_text_cells(const CsvTable& table, Index column) {
+  TextCount count;
+  for (const auto& row : table.rows) {
+    const std::string& cell = row[static_cast<std::size_t>(column)];
+    if (!has_text(cell)) continue;
+    ++count.filled;
+    if (!is_numeric_or_missing(cell)) ++count.text;
+  }
+  return count;
+}
+
+// Throws the error for a cell that parse_number() rejects, which names the cause: a number written
+// with ',', a column of text (categories, names) or one stray text cell.
+[[noreturn]] void throw_not_a_number(const CsvTable& table, Index row, Index column, std::string_view role,
+                                     CellHints hints) {
+  const std::string& cell = table.rows[static_cast<std::size_t>(row)][static_cast<std::size_t>(column)];
+  const std::string& name = table.column_names[static_cast<std::size_t>(column)];
+  const Location where = table.location(row, column);
+  if (is_comma_number(cell)) {
+    // In a file delimited by ';' or tab, a comma in a number is most likely a decimal comma.
+    const bool can_use_option = table.delimiter != ',';
+    throw Error(where,
+                fmt::format("cannot parse {} as a number in {} column {}: numbers are read with '.' as the decimal "
+                            "point and without thousands separators",
+                            quote_value(cell), role, quote_value(name)),
+                fmt::format("{}save the file with '.' as the decimal separator and no thousands separators (1234.5, "
+                            "not '1,234.5'; 0.5, not '0,5'){}",
+                            can_use_option ? "give --decimal-comma if every number in the file uses a decimal comma, or "
+                                           : "",
+                            hints.any_error));
+  }
+  const TextCount count = count_text_cells(table, column);
+  if (!hints.text_column.empty() && 2 * count.text > count.filled) {
+    throw Error(where,
+                fmt::format("{} column {} contains text such as {} in {} of its {} filled cells, and {} columns must be "
+                            "numbers",
+                            role, quote_value(name), quote_value(cell), count.text, count.filled, role),
+                fmt::format(fmt::runtime(hints.text_column), column + 1));
+  }
+  throw Error(where, fmt::format("cannot parse {} as a number in {} column {}", quote_value(cell), role, quote_value(name)),
+              fmt::format("fix the cell{}{}", hints.any_error, hints.not_a_number));
+}
 
 // Reads one cell that must hold a finite number; `role` is "input" or "target".
 float read_finite_cell(const CsvTable& table, Index row, Index column, std::string_view role, CellHints hints) {
@@ -610,12 +731,14 @@ float read_finite_cell(const CsvTable& table, Index row, Index column, std::stri
     throw Error(table.location(row, column), fmt::format("empty cell in {} column {}", role, quote_value(name)),
                 fmt::format("fill in a value or remove the row{}", hints.any_error));
   }
-  const std::optional<float> value = parse_number(cell);
-  if (!value) {
+  if (is_missing_marker(cell)) {
     throw Error(table.location(row, column),
-                fmt::format("cannot parse {} as a number in {} column {}", quote_value(cell), role, quote_value(name)),
-                fmt::format("fix the cell{}{}", hints.any_error, hints.not_a_number));
+                fmt::format("missing value {} in {} column {} (missing values are not imputed)", quote_value(cell), role,
+                            quote_value(name)),
+                fmt::format("fill in a value or remove the row{}", hints.any_error));
   }
+  const std::optional<float> value = parse_number(cell);
+  if (!value) throw_not_a_number(table, row, column, role, hints);
   if (!std::isfinite(*value)) {
     throw Error(table.location(row, column),
                 fmt::format("{} in {} column {} is not a finite number (NaN, infinity, or beyond the float range "
@@ -638,36 +761,49 @@ bool target_is_numeric(const CsvTable& table, Index target) {
 // class labels, so automatic task detection stops there instead of training a classifier with
 // one class per distinct number. Throws when numbers fill more than half the column.
 void reject_stray_target_text(const CsvTable& table, Index target) {
-  Index numbers = 0;
+  Index numbers = 0;  // cells that are numbers, numbers written with ',' or missing-value markers
   Index first_text = -1;
   for (Index r = 0; r < table.row_count(); ++r) {
     const std::string& cell = table.rows[static_cast<std::size_t>(r)][static_cast<std::size_t>(target)];
     if (is_number(cell)) {
       ++numbers;
-    } else if (has_text(cell) && first_text < 0) {
-      first_text = r;
+      continue;
     }
+    if (!has_text(cell)) continue;
+    if (is_numeric_or_missing(cell)) ++numbers;
+    if (first_text < 0) first_text = r;
   }
   if (first_text < 0 || 2 * numbers <= table.row_count()) return;
+
   const std::string& name = table.column_names[static_cast<std::size_t>(target)];
+  const std::string& cell = table.rows[static_cast<std::size_t>(first_text)][static_cast<std::size_t>(target)];
+  if (is_missing_marker(cell)) {
+    throw Error(table.location(first_text, target),
+                fmt::format("missing value {} in target column {} (missing values are not imputed)", quote_value(cell),
+                            quote_value(name)),
+                "fill in the target value or remove the row");
+  }
+  if (is_comma_number(cell)) throw_not_a_number(table, first_text, target, "target", CellHints{});
   throw Error(table.location(first_text, target),
-              fmt::format("target column '{}' holds numbers except {}", name,
-                          quote_value(table.rows[static_cast<std::size_t>(first_text)][static_cast<std::size_t>(target)])),
+              fmt::format("target column '{}' holds numbers except {}", name, quote_value(cell)),
               "fix that cell, or pass --task classification if the column holds class labels");
 }
 
 // Sorts class names numerically when every name is a number (so "10" follows "9"), else by
-// byte order. Equal numbers written differently ("1" and "1.0") stay distinct classes.
+// byte order. The names are distinct classes, so no two of them are equal numbers.
 void sort_class_names(std::vector<std::string>& names) {
-  std::vector<std::pair<float, std::string>> keyed;
+  std::vector<std::pair<double, std::string>> keyed;
   keyed.reserve(names.size());
   for (std::string& name : names) {
-    const std::optional<float> value = parse_number(name);
-    if (!value || std::isnan(*value)) {
+    const std::string key = class_key(name);
+    double value = 0.0;
+    const char* last = key.data() + key.size();
+    const auto [stop, error] = std::from_chars(key.data(), last, value, std::chars_format::general);
+    if (error != std::errc() || stop != last || !std::isfinite(value)) {
       std::sort(names.begin(), names.end());
       return;
     }
-    keyed.emplace_back(*value, name);
+    keyed.emplace_back(value, name);
   }
   std::sort(keyed.begin(), keyed.end());
   for (std::size_t i = 0; i < names.size(); ++i) names[i] = std::move(keyed[i].second);
@@ -720,8 +856,11 @@ void check_utf8_name(const std::string& name, const Location& where, std::string
               "save the file as UTF-8, for example with 'iconv -f latin1 -t utf-8', or rename the column or class");
 }
 
+// Gives each row the id of its class. Labels with the same class_key() are one class, named as
+// its first row writes it without surrounding spaces, so "1" and "1.0" or "a" and " a" (quoted)
+// do not become two classes.
 void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
-  std::unordered_map<std::string, Index> first_ids;
+  std::unordered_map<std::string, Index> first_ids;  // class_key() to the id in order of first appearance
   std::vector<Index> row_ids(static_cast<std::size_t>(table.row_count()));
   std::vector<std::string> names;
   for (Index r = 0; r < table.row_count(); ++r) {
@@ -732,10 +871,11 @@ void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
                               quote_value(table.column_names[static_cast<std::size_t>(target)])),
                   "fill in the class of this row or remove the row");
     }
-    const auto [it, inserted] = first_ids.try_emplace(cell, static_cast<Index>(names.size()));
+    const auto [it, inserted] = first_ids.try_emplace(class_key(cell), static_cast<Index>(names.size()));
     if (inserted) {
-      check_utf8_name(cell, table.location(r, target), "class name");
-      names.push_back(cell);
+      const std::string name(trim_blanks(cell, '\0'));
+      check_utf8_name(name, table.location(r, target), "class name");
+      names.push_back(name);
     }
     row_ids[static_cast<std::size_t>(r)] = it->second;
   }
@@ -744,7 +884,7 @@ void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
   // Row ids so far are in order of first appearance; map them to ids in sorted order.
   std::vector<Index> sorted_id(names.size());
   for (std::size_t id = 0; id < names.size(); ++id) {
-    sorted_id[static_cast<std::size_t>(first_ids.at(names[id]))] = static_cast<Index>(id);
+    sorted_id[static_cast<std::size_t>(first_ids.at(class_key(names[id])))] = static_cast<Index>(id);
   }
 
   data.targets = Matrix::zeros(table.row_count(), 1);
@@ -802,14 +942,18 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
                     fmt::format("the name of column {}", roles.target + 1));
   }
 
+  const CellHints input_hints =
+      options.inputs_can_be_dropped
+          ? CellHints{", or drop the column with --drop", "",
+                      "drop the column with --drop {}, or encode it as numbers before fitting, for example as one 0/1 "
+                      "column per category"}
+          : CellHints{"; the model needs every value of its input columns", "",
+                      "give numbers in this column, as in the data the model was trained on"};
   data.inputs = Matrix::zeros(rows, input_count);
   for (Index r = 0; r < rows; ++r) {
     float* out = data.inputs.row(r);
     for (Index i = 0; i < input_count; ++i) {
-      out[i] = read_finite_cell(table, r, roles.inputs[static_cast<std::size_t>(i)], "input",
-                                CellHints{options.inputs_can_be_dropped ? ", or drop the column with --drop"
-                                                                        : "; the model needs every value of its input columns",
-                                          ""});
+      out[i] = read_finite_cell(table, r, roles.inputs[static_cast<std::size_t>(i)], "input", input_hints);
     }
   }
 

@@ -4,9 +4,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cmath>
+#include <array>
 #include <cassert>
+#include <charconv>
+#include <cmath>
 #include <cstring>
+#include <system_error>
 
 #include "protean/error.hpp"
 
@@ -43,6 +46,27 @@ Location row_location(const Dataset& data, Index row) {
 
 }  // namespace
 
+std::string class_key(std::string_view label) {
+  const std::size_t begin = label.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  const std::size_t end = label.find_last_not_of(" \t");
+  const std::string_view trimmed = label.substr(begin, end - begin + 1);
+
+  // std::from_chars rejects a leading '+', so skip one that a digit or a '.' follows.
+  std::string_view number = trimmed;
+  if (number.size() > 1 && number.front() == '+' && number[1] != '-' && number[1] != '+') number.remove_prefix(1);
+  double value = 0.0;
+  const char* last = number.data() + number.size();
+  const auto [stop, parse_error] = std::from_chars(number.data(), last, value, std::chars_format::general);
+  if (parse_error != std::errc() || stop != last || !std::isfinite(value)) return std::string(trimmed);
+
+  if (value == 0.0) value = 0.0;  // "-0" and "0" are one class
+  std::array<char, 32> buffer{};
+  const auto [written, format_error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  assert(format_error == std::errc());
+  return std::string(buffer.data(), written);
+}
+
 Dataset select_rows(const Dataset& data, const std::vector<Index>& rows) {
   Dataset result;
   result.task = data.task;
@@ -60,9 +84,12 @@ Dataset select_rows(const Dataset& data, const std::vector<Index>& rows) {
 }
 
 void check_known_classes(const Dataset& data, const std::vector<std::string>& known_classes, const std::string& fix) {
+  std::vector<std::string> known_keys;
+  known_keys.reserve(known_classes.size());
+  for (const std::string& known : known_classes) known_keys.push_back(class_key(known));
   for (Index r = 0; r < data.rows(); ++r) {
     const std::string& name = data.class_names.at(static_cast<std::size_t>(data.targets(r, 0)));
-    if (std::find(known_classes.begin(), known_classes.end(), name) != known_classes.end()) continue;
+    if (std::find(known_keys.begin(), known_keys.end(), class_key(name)) != known_keys.end()) continue;
     const std::int64_t line = data.source_lines.empty() ? 0 : data.source_lines[static_cast<std::size_t>(r)];
     throw Error(Location{data.source, line},
                 fmt::format("class {} was not seen in training (known classes: {})", quote_value(name),

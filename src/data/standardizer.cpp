@@ -78,6 +78,45 @@ Standardizer Standardizer::fit(ConstMatrixView data) {
   return result;
 }
 
+namespace {
+
+// Returns the median of `values` and reorders them. For an even count the median is the mean of
+// the two middle values.
+double median_of(std::vector<double>& values) {
+  assert(!values.empty());
+  const std::size_t middle = values.size() / 2;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(middle), values.end());
+  const double upper = values[middle];
+  if (values.size() % 2 == 1) return upper;
+  const double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(middle));
+  return 0.5 * (lower + upper);
+}
+
+// 1 / Φ⁻¹(3/4): the factor that turns the MAD of normally distributed data into its standard
+// deviation.
+constexpr double kMadToStandardDeviation = 1.4826;
+
+}  // namespace
+
+Standardizer Standardizer::fit_robust(ConstMatrixView data) {
+  Standardizer result = fit(data);
+  std::vector<double> values(static_cast<std::size_t>(data.rows()));
+  for (Index c = 0; c < data.cols(); ++c) {
+    if (std::find(result.constant_columns_.begin(), result.constant_columns_.end(), c) != result.constant_columns_.end()) {
+      continue;
+    }
+    for (Index r = 0; r < data.rows(); ++r) values[static_cast<std::size_t>(r)] = data(r, c);
+    const double median = median_of(values);
+    for (double& value : values) value = std::fabs(value - median);
+    const double scale = kMadToStandardDeviation * median_of(values);
+    const double tolerance = kRelativeConstantTolerance * std::max(1.0, std::fabs(median));
+    if (scale < tolerance || static_cast<float>(scale) == 0.0f) continue;
+    result.mean_(0, c) = static_cast<float>(median);
+    result.scale_(0, c) = static_cast<float>(scale);
+  }
+  return result;
+}
+
 void Standardizer::transform(MatrixView data) const {
   check_width("standardize", width(), data.cols());
   const float* mean = mean_.data();

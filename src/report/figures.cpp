@@ -208,7 +208,7 @@ std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model
   const char* style = history.history.size() <= 30 ? "linespoints pt 7 ps 0.6" : "lines";
   std::string& c = figure.commands;
   c += fmt::format("set title {}\n", gnuplot_string(figure.title));
-  c += "set xlabel 'epoch'\n";
+  c += fmt::format("set xlabel '{}'\n", history_unit(history));
   c += fmt::format("set ylabel {}\n", gnuplot_string(fmt::format("loss ({}{}, log scale)", loss_name, units)));
   c += "set logscale y\nset format y '%g'\n";
   if (any_rate) c += "set y2label 'learning rate (log scale)'\nset logscale y2\nset y2tics\nset format y2 '%.0e'\n";
@@ -218,7 +218,7 @@ std::optional<GnuplotFigure> loss_figure(const TrainResult& history, const Model
     // Write the label on the side of the line with more room.
     const bool right_half = 2 * static_cast<std::size_t>(history.best_epoch) > history.history.size();
     c += fmt::format("set label {} at {}, graph 0.04 {} tc rgb '#555555'\n",
-                     gnuplot_string(fmt::format("kept epoch {}", history.best_epoch)), history.best_epoch,
+                     gnuplot_string(fmt::format("kept {} {}", history_unit(history), history.best_epoch)), history.best_epoch,
                      right_half ? "right offset -0.5,0" : "left offset 0.5,0");
   }
   std::vector<std::string> curves;
@@ -256,7 +256,7 @@ std::optional<GnuplotFigure> gradient_norm_figure(const TrainResult& history) {
 
   std::string& c = figure.commands;
   c += fmt::format("set title {}\n", gnuplot_string(figure.title));
-  c += "set xlabel 'epoch'\n";
+  c += fmt::format("set xlabel '{}'\n", history_unit(history));
   c += "set ylabel 'L2 norm of the weight gradient (mean over batches, log scale)'\n";
   c += "set logscale y\nset format y '%g'\nset key outside right top\n";
   const char* style = history.history.size() <= 30 ? "linespoints pt 7 ps 0.5" : "lines";

@@ -145,8 +145,10 @@ std::string summary_table(const Model& model, const Dataset& data, const TrainRe
   rows.emplace_back("data", fmt::format("{} ({} rows)", data.source.empty() ? "in memory" : data.source, data.rows()));
   rows.emplace_back("metrics on this data", const_cast<Model&>(model).evaluate(data).to_string());
   if (history != nullptr && !history->history.empty()) {
-    rows.emplace_back("training", fmt::format("{} epochs in {:.1f} s, kept epoch {}{}", history->history.size(), history->seconds,
-                                              history->best_epoch, history->stopped_early ? ", stopped early" : ""));
+    const char* unit = history_unit(*history);
+    rows.emplace_back("training", fmt::format("{} {}s in {:.1f} s, kept {} {}{}", history->history.size(), unit,
+                                              history->seconds, unit, history->best_epoch,
+                                              history->stopped_early ? ", stopped early" : ""));
   }
   // What fit() recorded: the recipe, and the candidates of the search when it ran.
   const nlohmann::json summary = nlohmann::json::parse(model.training_summary, nullptr, /*allow_exceptions=*/false);

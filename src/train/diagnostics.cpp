@@ -50,10 +50,10 @@ void check_vanishing(const TrainResult& result, const DiagnosticThresholds& thre
     if (run == thresholds.vanishing_epochs) {
       warnings.push_back(fmt::format(
           "vanishing gradients: the first layer's weight-gradient norm ({:.3g}, {}) stayed below {:g} of the last "
-          "layer's ({:.3g}, {}) for {} epochs up to epoch {}, so the first layers barely learn; try relu or leaky_relu "
+          "layer's ({:.3g}, {}) for {} {}s up to {} {}, so the first layers barely learn; try relu or leaky_relu "
           "activations, fewer or narrower layers, or a higher learning rate",
           norms.front(), result.gradient_norm_names.front(), thresholds.vanishing_ratio, norms.back(),
-          result.gradient_norm_names.back(), run, stats.epoch));
+          result.gradient_norm_names.back(), run, history_unit(result), history_unit(result), stats.epoch));
       return;
     }
   }
@@ -67,9 +67,9 @@ void check_exploding(const TrainResult& result, const DiagnosticThresholds& thre
       const double norm = stats.gradient_norms[k];
       if (std::isfinite(norm) && !(norm > thresholds.exploding_growth * first[k] && norm > 0.0)) continue;
       warnings.push_back(fmt::format(
-          "exploding gradients: the weight-gradient norm of {} grew from {:.3g} in epoch 1 to {:.3g} in epoch {}; "
+          "exploding gradients: the weight-gradient norm of {} grew from {:.3g} in {} 1 to {:.3g} in {} {}; "
           "lower the learning rate or clip gradients (--clip-norm 1)",
-          result.gradient_norm_names.at(k), first[k], norm, stats.epoch));
+          result.gradient_norm_names.at(k), first[k], history_unit(result), norm, history_unit(result), stats.epoch));
       return;
     }
   }
@@ -83,9 +83,9 @@ void check_dead_units(const TrainResult& result, const DiagnosticThresholds& thr
   for (std::size_t i = 0; i + 1 < layers.size(); ++i) {
     if (layers[i].dead_fraction < thresholds.dead_fraction) continue;
     warnings.push_back(fmt::format(
-        "dead units: {:.0f}% of the units of layer {} output 0 on every sampled row after epoch {}, so they no longer "
+        "dead units: {:.0f}% of the units of layer {} output 0 on every sampled row after {} {}, so they no longer "
         "learn; lower the learning rate or use leaky_relu",
-        100.0 * layers[i].dead_fraction, layers[i].layer, last.epoch));
+        100.0 * layers[i].dead_fraction, layers[i].layer, history_unit(result), last.epoch));
   }
 }
 
@@ -93,30 +93,33 @@ void check_loss(const TrainResult& result, const DiagnosticThresholds& threshold
   const auto& history = result.history;
   for (const EpochStats& stats : history) {
     if (!std::isfinite(stats.train_loss)) {
-      warnings.push_back(fmt::format("the training loss became {} in epoch {}; lower the learning rate or clip gradients "
-                                     "(--clip-norm 1)", stats.train_loss, stats.epoch));
+      warnings.push_back(fmt::format("the training loss became {} in {} {}; lower the learning rate or clip gradients "
+                                     "(--clip-norm 1)", stats.train_loss, history_unit(result), stats.epoch));
       return;
     }
   }
   const int epochs = static_cast<int>(history.size());
-  if (epochs < thresholds.stall_epochs) return;
+  if (epochs < thresholds.stall_epochs || thresholds.outlier_loss) return;
   std::size_t best = 0;
   for (std::size_t i = 1; i < history.size(); ++i) {
     if (history[i].train_loss < history[best].train_loss) best = i;
   }
+  // L-BFGS has no learning rate, so its advice names what can change instead.
   const double first = history.front().train_loss;
   if (!(history[best].train_loss < 0.99 * first)) {
     warnings.push_back(fmt::format(
-        "the training loss did not improve: {:.4g} in epoch 1, and never 1% lower in {} epochs; the learning rate "
-        "may be too low or too high, or the inputs may not predict the target",
-        first, epochs));
+        "the training loss did not improve: {:.4g} in {} 1, and never 1% lower in {} {}s; {}", first,
+        history_unit(result), epochs, history_unit(result),
+        result.full_batch ? "another optimizer may do better, or the inputs may not predict the target"
+                          : "the learning rate may be too low or too high, or the inputs may not predict the target"));
     return;
   }
   if (!thresholds.weight_decay && epochs >= 2 * thresholds.stall_epochs && static_cast<int>(best) + 1 <= epochs / 2) {
     warnings.push_back(fmt::format(
-        "the training loss stopped improving: its lowest value, {:.4g}, was in epoch {} of {}; the learning rate may "
-        "be too high (try --schedule plateau or a lower --lr), or fewer epochs would do",
-        history[best].train_loss, best + 1, epochs));
+        "the training loss stopped improving: its lowest value, {:.4g}, was in {} {} of {}; {}fewer {}s would do",
+        history[best].train_loss, history_unit(result), best + 1, epochs,
+        result.full_batch ? "" : "the learning rate may be too high (try --schedule plateau or a lower --lr), or ",
+        history_unit(result)));
   }
 }
 
@@ -130,9 +133,10 @@ void check_validation_fit(const TrainResult& result, std::vector<std::string>& w
   const std::optional<double> r2 = stats.validation_metrics.r2;
   if (!r2 || !(*r2 < 0.0)) return;
   warnings.push_back(fmt::format(
-      "the kept epoch {} predicts the validation rows worse than their mean does (r2 {:.4g}); lower the learning "
-      "rate, try another optimizer, or leave both to the search",
-      kept_epoch, *r2));
+      "the kept {} {} predicts the validation rows worse than their mean does (r2 {:.4g}); {}", history_unit(result),
+      kept_epoch, *r2,
+      result.full_batch ? "try another optimizer, or leave the choice to the search"
+                        : "lower the learning rate, try another optimizer, or leave both to the search"));
 }
 
 }  // namespace

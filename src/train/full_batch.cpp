@@ -102,6 +102,7 @@ TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, C
                              ConstMatrixView targets, const TrainOptions& options, double weight_decay,
                              const Validation* validation, TrainingObserver* observer) {
   TrainResult result;
+  result.full_batch = true;
   const Lbfgs::Objective objective = network_objective(network, loss, inputs, targets, weight_decay);
   const std::vector<Parameter> parameters = network.parameters();
   std::vector<std::size_t> tracked;
@@ -118,7 +119,7 @@ TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, C
   Eigen::VectorXd theta = flatten_parameters(network);
   Eigen::VectorXd best_theta = theta;
   double best_loss = std::numeric_limits<double>::infinity();
-  if (observer) observer->on_train_begin(options.epochs, 1);
+  if (observer) observer->on_full_batch_begin(options.epochs);
   const auto start = Clock::now();
 
   for (int iteration = 0; iteration < options.epochs; ++iteration) {

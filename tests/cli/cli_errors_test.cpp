@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+
 #include "cli/cli_support.hpp"
 #include "data/data_test_support.hpp"
 
@@ -120,6 +123,16 @@ TEST(Cli, PredictByColumnNameIgnoresExtraColumns) {
 
 // The model reads its columns by name, so a repeated name among them is an error. Repeated names
 // among the columns it ignores are not.
+TEST(Cli, PredictMatchesQuotedNamesWithSpaces) {
+  TempDir dir;
+  dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
+  ASSERT_EQ(run_cli(dir.path(), "fit train.csv -o m.safetensors --epochs 2 -q").exit_code, 0);
+  dir.write("new.csv", "\"a \",\" b\"\n7,2\n8,1\n");
+  const auto result = run_cli(dir.path(), "predict m.safetensors new.csv -o out.csv");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(read_text(dir.path() / "out.csv").substr(0, 2), "y\n");
+}
+
 TEST(Cli, PredictRejectsRepeatedModelColumnNames) {
   TempDir dir;
   dir.write("train.csv", "a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n5,2,7\n6,0,6\n7,1,8\n8,2,10\n9,1,10\n10,0,10\n");
@@ -425,6 +438,58 @@ TEST(Cli, ClassificationRoundTrip) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_THAT(info.out, HasSubstr("architecture: 64 relu x2, 2\n"));
   EXPECT_THAT(info.out, HasSubstr("classes:      2 (down, up, high)"));
+}
+
+TEST(Cli, LbfgsProgressCountsIterations) {
+  TempDir dir;
+  std::string csv = "x,y\n";
+  for (int i = 0; i < 40; ++i) csv += std::to_string(i * 0.1) + "," + std::to_string(std::sin(i * 0.1)) + "\n";
+  dir.write("data.csv", csv);
+  const auto result = run_cli(dir.path(), "fit data.csv -o m.safetensors --optimizer lbfgs -e 3");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("iteration 1/3  loss "));
+  EXPECT_THAT(result.out, HasSubstr("kept iteration "));
+  EXPECT_THAT(result.out, Not(HasSubstr("epoch")));
+  EXPECT_THAT(result.err, Not(HasSubstr("epoch")));
+}
+
+TEST(Cli, EqualNumericLabelsAreOneClass) {
+  TempDir dir;
+  std::string csv = "x,label\n";
+  // Class "1" is written two ways, and class "2" with a space inside quotes.
+  for (int i = 0; i < 40; ++i) {
+    std::string label = "\" 2\"";
+    if (i < 20) label = i % 2 == 1 ? "1" : "1.0";
+    csv += std::to_string(i) + "," + label + "\n";
+  }
+  dir.write("data.csv", csv);
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --task classification --epochs 5 --search off");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  const auto info = run_cli(dir.path(), "info m.safetensors");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_THAT(info.out, HasSubstr("classes:      2 (1.0, 2)\n"));
+  dir.write("test.csv", "x,label\n3,1\n30,2.0\n");
+  const auto eval = run_cli(dir.path(), "eval m.safetensors test.csv");
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_THAT(eval.out, HasSubstr("accuracy"));
+}
+
+TEST(Cli, DecimalCommaFileFitsAndPredicts) {
+  TempDir dir;
+  std::string csv = "x;y\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + ",5;" + std::to_string(2 * i) + ",25\n";
+  dir.write("data.csv", csv);
+  const auto plain = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q");
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_THAT(plain.err, HasSubstr("data.csv:2:1: cannot parse '0,5'"));
+  EXPECT_THAT(plain.err, HasSubstr("give --decimal-comma"));
+
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 -q --decimal-comma");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  dir.write("new.csv", "x\n1,5\n2,5\n");
+  const auto predict = run_cli(dir.path(), "predict m.safetensors new.csv --decimal-comma -o out.csv");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  EXPECT_EQ(read_text(dir.path() / "out.csv").substr(0, 2), "y\n");
 }
 
 TEST(Cli, ConstantColumnWarns) {

@@ -322,7 +322,7 @@ TEST(CliInterrupt, SigtermStopsLbfgs) {
   // signal arrived. Noise on 4000 rows keeps it busy for a few hundred milliseconds.
   dir.write("data.csv", noise_csv(4000));
   BackgroundFit run(dir.path(), "fit data.csv --optimizer lbfgs -e 1000000 --hidden 64 -o run.safetensors");
-  ASSERT_TRUE(run.wait_for_output("epoch 1/")) << run.err();
+  ASSERT_TRUE(run.wait_for_output("iteration 1/")) << run.err();
   run.signal(SIGTERM);
   ASSERT_EQ(run.wait(), 143) << run.err();
   EXPECT_THAT(run.err(), HasSubstr("an L-BFGS run keeps no checkpoint, so nothing was saved"));

@@ -20,6 +20,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing_support::error_from;
 using testing_support::TempDir;
 
@@ -293,6 +294,12 @@ TEST(CsvHeader, AbsentModeKeepsTextRow) {
 TEST(CsvHeader, EmptyNameGetsColumnNumber) {
   const CsvTable table = parse(",price\n1,2\n");
   EXPECT_THAT(table.column_names, ElementsAre("column_1", "price"));
+}
+
+TEST(CsvHeader, QuotedNamesLoseSurroundingSpaces) {
+  const CsvTable table = parse("\"x1 \",\" price\",\" \"\n1,2,3\n");
+  EXPECT_THAT(table.column_names, ElementsAre("x1", "price", "column_3"));
+  EXPECT_EQ(find_column(table, "price"), 1);
 }
 
 // ---- Parse errors ----
@@ -681,6 +688,64 @@ TEST(CsvDataset, NumericClassNamesSortNumerically) {
   EXPECT_EQ(data.targets(3, 0), 1.0f);
 }
 
+TEST(CsvDataset, EqualNumericLabelsAreOneClass) {
+  const Dataset data = dataset_from("x,digit\n1,1\n2,1.0\n3,2\n4,+1\n5,1e0\n6,2.00\n",
+                                    task_option(Task::classification));
+  EXPECT_THAT(data.class_names, ElementsAre("1", "2"));
+  EXPECT_EQ(data.targets(0, 0), 0.0f);
+  EXPECT_EQ(data.targets(1, 0), 0.0f);
+  EXPECT_EQ(data.targets(2, 0), 1.0f);
+  EXPECT_EQ(data.targets(3, 0), 0.0f);
+  EXPECT_EQ(data.targets(4, 0), 0.0f);
+  EXPECT_EQ(data.targets(5, 0), 1.0f);
+}
+
+TEST(CsvDataset, ClassNameIsFirstSpelling) {
+  const Dataset data = dataset_from("x,digit\n1,1.0\n2,1\n3,0\n", task_option(Task::classification));
+  EXPECT_THAT(data.class_names, ElementsAre("0", "1.0"));
+}
+
+TEST(CsvDataset, LargeNumericLabelsStayDistinct) {
+  // 16777216 and 16777217 are one float but two doubles.
+  const Dataset data = dataset_from("x,id\n1,16777216\n2,16777217\n", task_option(Task::classification));
+  EXPECT_THAT(data.class_names, ElementsAre("16777216", "16777217"));
+}
+
+TEST(CsvDataset, QuotedLabelSpacesIgnored) {
+  const Dataset data = dataset_from("x,kind\n1,a\n2,\" a\"\n3,\"b \"\n4,b\n");
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_THAT(data.class_names, ElementsAre("a", "b"));
+  EXPECT_EQ(data.targets(1, 0), 0.0f);
+  EXPECT_EQ(data.targets(2, 0), 1.0f);
+}
+
+TEST(CsvDataset, TextLabelsKeepCase) {
+  const Dataset data = dataset_from("x,kind\n1,a\n2,A\n3,nan\n4,NaN\n");
+  EXPECT_THAT(data.class_names, ElementsAre("A", "NaN", "a", "nan"));
+}
+
+TEST(ClassKey, NumbersAndText) {
+  EXPECT_EQ(class_key("1"), "1");
+  EXPECT_EQ(class_key("1.0"), "1");
+  EXPECT_EQ(class_key(" +1.000 "), "1");
+  EXPECT_EQ(class_key("1e0"), "1");
+  EXPECT_EQ(class_key("-0"), "0");
+  EXPECT_EQ(class_key("0.1"), "0.1");
+  EXPECT_EQ(class_key("\tcat "), "cat");
+  EXPECT_EQ(class_key("Cat"), "Cat");
+  EXPECT_EQ(class_key("inf"), "inf");
+  EXPECT_EQ(class_key("+-1"), "+-1");
+  EXPECT_EQ(class_key("1,0"), "1,0");
+}
+
+TEST(ClassKey, KnownClassesMatchByKey) {
+  const Dataset data = dataset_from("x,digit\n1,1.0\n2,2.0\n", task_option(Task::classification));
+  EXPECT_NO_THROW(check_known_classes(data, {"1", "2"}, "fix"));
+  const Error error = error_from([&] { check_known_classes(data, {"1", "3"}, "fix"); });
+  EXPECT_THAT(error.what(), HasSubstr("class '2.0' was not seen in training"));
+  EXPECT_EQ(error.where().line, 3);
+}
+
 TEST(CsvDataset, NumericTargetDefaultsToRegression) {
   const Dataset data = dataset_from("x,digit\n1,0\n2,1\n");
   EXPECT_EQ(data.task, Task::regression);
@@ -719,8 +784,107 @@ TEST(CsvDataset, CommaDecimalInputCell) {
 TEST(CsvDataset, NanInputCell) {
   const Error error = error_from([] { dataset_from("a,y\n1,2\nNaN,3\n"); });
   EXPECT_THAT(error.what(), HasSubstr("test.csv:3:1"));
-  EXPECT_THAT(error.what(), HasSubstr("'NaN' in input column 'a' is not a finite number"));
-  EXPECT_THAT(error.what(), HasSubstr("replace it"));
+  EXPECT_THAT(error.what(), HasSubstr("missing value 'NaN' in input column 'a'"));
+  EXPECT_THAT(error.what(), HasSubstr("fill in a value or remove the row"));
+}
+
+TEST(CsvDataset, MissingMarkersNamedAsMissing) {
+  for (const char* marker : {"NA", "n/a", "#N/A", "nan", "NULL", "None", "?", "-", "missing"}) {
+    const std::string csv = std::string("a,b,y\n1,2,3\n4,") + marker + ",6\n";
+    const Error error = error_from([&] { dataset_from(csv); });
+    EXPECT_EQ(error.where().line, 3) << marker;
+    EXPECT_EQ(error.where().column, 3) << marker;
+    EXPECT_THAT(error.problem(), HasSubstr("missing value '" + std::string(marker) + "' in input column 'b'")) << marker;
+    EXPECT_THAT(error.fix(), HasSubstr("--drop")) << marker;
+  }
+}
+
+TEST(CsvDataset, MissingTargetIsNotStrayText) {
+  const Error error = error_from([] { dataset_from("x,y\n1,2\n2,NA\n3,4\n4,5\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_THAT(error.problem(), HasSubstr("missing value 'NA' in target column 'y'"));
+  EXPECT_THAT(error.fix(), Not(HasSubstr("--task classification")));
+}
+
+TEST(CsvDataset, ThousandsSeparatorExplained) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\n\"1,234\",3\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_THAT(error.problem(), HasSubstr("'1,234'"));
+  EXPECT_THAT(error.problem(), HasSubstr("without thousands separators"));
+  EXPECT_THAT(error.fix(), HasSubstr("no thousands separators"));
+}
+
+TEST(CsvDataset, DecimalCommaFileFindsHeader) {
+  // Without counting "0,5" as a number the header looked like data, and the error named 'x1'.
+  const Error error = error_from([] { dataset_from("x1;x2;y\n0,5;1,25;2\n1,5;2;3,5\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_EQ(error.where().column, 1);
+  EXPECT_THAT(error.problem(), HasSubstr("'0,5' as a number in input column 'x1'"));
+  EXPECT_THAT(error.problem(), HasSubstr("'.' as the decimal point"));
+  EXPECT_THAT(error.fix(), HasSubstr("--decimal-comma"));
+}
+
+TEST(CsvDataset, ThousandsSeparatorInCommaFileHasNoOptionHint) {
+  const Error error = error_from([] { dataset_from("a,y\n\"1,234\",3\n2,4\n"); });
+  EXPECT_THAT(error.fix(), Not(HasSubstr("--decimal-comma")));
+}
+
+CsvOptions decimal_comma_options() {
+  CsvOptions options;
+  options.decimal_comma = true;
+  return options;
+}
+
+TEST(CsvDecimalComma, ReadsNumbers) {
+  const CsvTable table = parse("x1;x2;y\n0,5;-1,25e1;2\n1,5;2;+3,5\n", decimal_comma_options());
+  EXPECT_EQ(table.delimiter, ';');
+  EXPECT_TRUE(table.has_header);
+  const Dataset data = to_dataset(table, {});
+  EXPECT_EQ(data.task, Task::regression);
+  EXPECT_FLOAT_EQ(data.inputs(0, 0), 0.5f);
+  EXPECT_FLOAT_EQ(data.inputs(0, 1), -12.5f);
+  EXPECT_FLOAT_EQ(data.targets(1, 0), 3.5f);
+}
+
+TEST(CsvDecimalComma, LeavesTextAndSeparators) {
+  const CsvTable table = parse("a\tb\tc\n1,2,3\t1.234,5\tx,5\n", decimal_comma_options());
+  EXPECT_EQ(table.delimiter, '\t');
+  EXPECT_THAT(table.rows.front(), ElementsAre("1,2,3", "1.234,5", "x,5"));
+}
+
+TEST(CsvDecimalComma, RejectsCommaDelimiter) {
+  CsvOptions options = decimal_comma_options();
+  options.delimiter = ',';
+  const Error error = error_from([&] { parse("a,b\n1,2\n", options); });
+  EXPECT_THAT(error.problem(), HasSubstr("cannot also be the decimal separator"));
+  EXPECT_THAT(error.fix(), HasSubstr("';' or a tab"));
+}
+
+TEST(CsvDataset, DecimalCommaTargetIsNotClasses) {
+  const Error error = error_from([] { dataset_from("x;y\n1;0,5\n2;1,5\n3;2,5\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_THAT(error.problem(), HasSubstr("'0,5' as a number in target column 'y'"));
+}
+
+TEST(CsvDataset, TextInputColumnExplained) {
+  const Error error = error_from([] { dataset_from("color,x,y\nred,1,2\ngreen,2,3\n?,3,4\nblue,4,5\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_THAT(error.problem(), HasSubstr("input column 'color' contains text such as 'red' in 3 of its 4 filled cells"));
+  EXPECT_THAT(error.fix(), HasSubstr("--drop 1"));
+  EXPECT_THAT(error.fix(), HasSubstr("encode it as numbers"));
+}
+
+TEST(CsvDataset, StrayTextKeepsCellMessage) {
+  const Error error = error_from([] { dataset_from("a,y\n1,2\n2,3\nabc,4\n"); });
+  EXPECT_EQ(error.where().line, 4);
+  EXPECT_THAT(error.problem(), HasSubstr("cannot parse 'abc' as a number in input column 'a'"));
+}
+
+TEST(CsvHeader, MissingMarkersDoNotHideHeader) {
+  const CsvTable table = parse("a,b\n1,NA\n2,3\n");
+  EXPECT_TRUE(table.has_header);
+  const CsvTable data_first = parse("NA,1\n2,3\n");
+  EXPECT_FALSE(data_first.has_header);
 }
 
 TEST(CsvDataset, HugeInputCell) {

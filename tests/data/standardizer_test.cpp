@@ -95,6 +95,43 @@ TEST(Standardizer, SingleRowIsConstant) {
   EXPECT_THAT(Standardizer::fit(data).constant_columns(), ElementsAre(0, 1));
 }
 
+TEST(Standardizer, RobustFitIgnoresOutliers) {
+  // Column 0: median 3, absolute deviations {2, 1, 0, 1, 999997} with median 1.
+  // Column 1: median 2, absolute deviations {1, 0, 2, 3, 1000002} with median 2.
+  const Matrix data = matrix_of(5, 2, {1, 1, 2, 2, 3, 4, 4, 5, 1e6f, -1e6f});
+  const Standardizer robust = Standardizer::fit_robust(data);
+  EXPECT_FLOAT_EQ(robust.mean()(0, 0), 3.0f);
+  EXPECT_FLOAT_EQ(robust.scale()(0, 0), 1.4826f);
+  EXPECT_FLOAT_EQ(robust.mean()(0, 1), 2.0f);
+  EXPECT_FLOAT_EQ(robust.scale()(0, 1), 1.4826f * 2.0f);
+  EXPECT_TRUE(robust.constant_columns().empty());
+  // The standard deviation of the same data is about 4e5.
+  EXPECT_GT(Standardizer::fit(data).scale()(0, 0), 1e5f);
+}
+
+TEST(Standardizer, RobustFitMedianOfEvenCount) {
+  const Matrix data = matrix_of(4, 1, {1, 2, 4, 100});
+  const Standardizer robust = Standardizer::fit_robust(data);
+  EXPECT_FLOAT_EQ(robust.mean()(0, 0), 3.0f);
+  // Absolute deviations {2, 1, 1, 97}: median 1.5.
+  EXPECT_FLOAT_EQ(robust.scale()(0, 0), 1.4826f * 1.5f);
+}
+
+TEST(Standardizer, RobustFitZeroMadUsesDeviation) {
+  const Matrix data = matrix_of(5, 1, {7, 7, 7, 8, 9});
+  const Standardizer robust = Standardizer::fit_robust(data);
+  const Standardizer plain = Standardizer::fit(data);
+  EXPECT_FLOAT_EQ(robust.mean()(0, 0), plain.mean()(0, 0));
+  EXPECT_FLOAT_EQ(robust.scale()(0, 0), plain.scale()(0, 0));
+}
+
+TEST(Standardizer, RobustFitKeepsConstantColumns) {
+  const Matrix data = matrix_of(3, 2, {5, 1, 5, 2, 5, 3});
+  const Standardizer robust = Standardizer::fit_robust(data);
+  EXPECT_THAT(robust.constant_columns(), ElementsAre(0));
+  EXPECT_FLOAT_EQ(robust.scale()(0, 0), 1.0f);
+}
+
 TEST(Standardizer, FitsStridedView) {
   // A 4×3 matrix; the view covers its first two columns only.
   const Matrix data = matrix_of(4, 3, {1, 10, 1000, 2, 20, -1000, 3, 30, 1000, 4, 40, -1000});

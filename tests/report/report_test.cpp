@@ -67,6 +67,13 @@ TEST(Report, LbfgsRunDrawsLossWithoutRate) {
   write_report(result.model, data, &result.training, folder.path() / "out");
   expect_figure(folder.path() / "out", "loss", "Training and validation loss");
   EXPECT_EQ(report_test::read_file(folder.path() / "out" / "loss.gp").find("learning rate"), std::string::npos);
+  // Each point of an L-BFGS run is one iteration over all rows, not an epoch.
+  const std::string commands = report_test::read_file(folder.path() / "out" / "loss.gp");
+  EXPECT_NE(commands.find("set xlabel 'iteration'"), std::string::npos) << commands;
+  EXPECT_NE(commands.find("kept iteration "), std::string::npos) << commands;
+  const std::string html = report_test::read_file(folder.path() / "out" / "report.html");
+  EXPECT_NE(html.find(" iterations in "), std::string::npos);
+  EXPECT_EQ(html.find(" epochs in "), std::string::npos);
 }
 
 TEST(Report, SearchedModelShowsCandidates) {

@@ -166,6 +166,35 @@ TEST(Diagnose, FitWorseThanTheMean) {
   EXPECT_FALSE(mentions(diagnose_training(early), "worse than their mean"));
 }
 
+TEST(Diagnose, FullBatchRunCountsIterations) {
+  TrainResult result = run_with_validation_r2(-3.5, 7);
+  result.full_batch = true;
+  for (EpochStats& stats : result.history) stats.train_loss = 1.0;
+  const auto warnings = diagnose_training(result);
+  EXPECT_TRUE(mentions(warnings, "the kept iteration 7 predicts the validation rows worse"))
+      << (warnings.empty() ? "no warnings" : warnings.front());
+  EXPECT_TRUE(mentions(warnings, "1 in iteration 1, and never 1% lower in 10 iterations"))
+      << (warnings.empty() ? "no warnings" : warnings.front());
+  for (const std::string& warning : warnings) {
+    EXPECT_EQ(warning.find("epoch"), std::string::npos) << warning;
+    EXPECT_EQ(warning.find("learning rate"), std::string::npos) << warning;
+  }
+}
+
+TEST(Diagnose, FlatLossUnderOutlierLossIsExpected) {
+  TrainResult result;
+  for (int e = 1; e <= 40; ++e) {
+    EpochStats stats;
+    stats.epoch = e;
+    stats.train_loss = 1000.0 + 1.0 / e;  // a few outliers' errors dominate the mean
+    result.history.push_back(stats);
+  }
+  EXPECT_TRUE(mentions(diagnose_training(result), "the training loss did not improve"));
+  DiagnosticThresholds thresholds;
+  thresholds.outlier_loss = true;
+  EXPECT_FALSE(mentions(diagnose_training(result, thresholds), "the training loss"));
+}
+
 TEST(Diagnose, RisingLossUnderWeightDecayIsExpected) {
   TrainResult result;
   for (int e = 1; e <= 40; ++e) {

@@ -4,7 +4,8 @@
 // with '"' (a doubled quote inside is one quote; quoted fields may hold delimiters and line
 // breaks), LF, CRLF or CR line ends, a UTF-8 byte order mark, blank lines (skipped), surrounding
 // spaces around numbers. Numbers are parsed the same way whatever the process locale is.
-// Unquoted fields lose surrounding spaces and tabs; quoted fields keep their text exactly.
+// Unquoted fields lose surrounding spaces and tabs. Quoted fields keep their text exactly, except
+// header names, which lose them too.
 // Every error names file:line:column (1-based, column counted in bytes from the line start), the
 // offending text and what to do.
 #pragma once
@@ -30,6 +31,11 @@ struct CsvOptions {
   // detect: the first record is a header when one of its fields is text while its column contains
   // numbers in the rows below, or when all its fields are text and the rows below contain a number.
   HeaderMode header = HeaderMode::detect;
+  // Numbers are written with a decimal comma ("0,5" for 0.5), as in many European exports. Fields
+  // that read as a number once their one ',' is a '.' are stored that way, so CsvTable::rows
+  // contain "0.5". Thousands separators are not accepted. The delimiter must then be ';' or tab,
+  // and detection does not consider ','.
+  bool decimal_comma = false;
 };
 
 // A parsed CSV file: every field as text, with where it came from.
@@ -37,8 +43,9 @@ struct CsvTable {
   std::string source;                      // file name used in messages
   char delimiter = ',';
   bool has_header = false;
-  // Header names, or "column_1", "column_2", ... without a header. An empty header name also
-  // becomes "column_K" for its 1-based position K.
+  // Header names without surrounding spaces and tabs (quoted names too), or "column_1",
+  // "column_2", ... without a header. An empty header name also becomes "column_K" for its
+  // 1-based position K.
   std::vector<std::string> column_names;
   std::vector<std::vector<std::string>> rows;  // rows[r][c], every row has column_names.size() fields
   std::vector<std::int64_t> row_lines;     // 1-based line where rows[r] starts
@@ -61,6 +68,12 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options =
 // exponent notation, no locale. Returns nothing for text that is not a whole number.
 // "nan" and "inf" parse (so that callers can reject them with their own message).
 std::optional<float> parse_number(std::string_view text);
+
+// Returns true for the texts that public data sets and spreadsheet exports write for a missing
+// value, in any letter case and with surrounding spaces: NA, N/A, #N/A, NaN, null, None, nil,
+// missing, ?, - and --. to_dataset() reports such an input or numeric target cell as a missing
+// value.
+bool is_missing_marker(std::string_view text);
 
 // Finds a column by exact name, or by 1-based index given as digits ("3"); a column named "3"
 // wins over the third column. Errors list the available column names (the first 30), and a name
@@ -85,8 +98,12 @@ struct DatasetOptions {
 
 // Converts a table into a Dataset. Input cells must be finite numbers; errors name the cell
 // (file:line:column), its text and the column name, and say what to do, for an empty cell, a
-// cell that is not a number, and NaN or infinity. For classification the class names are the
-// distinct target texts, sorted (numerically when all are numbers, else by byte order).
+// missing-value marker (NA, N/A, NaN, null, None, ?, - and the like), a number written with ','
+// (a decimal comma or thousands separators), an input column of text, another cell that is not a
+// number, and infinity. For classification, target cells with the same
+// class_key() are one class: surrounding spaces do not count, and numbers are compared as numbers,
+// so "1" and "1.0" are one class. Each class is named as its first row writes it, without the
+// spaces, and the names are sorted (numerically when all are numbers, else by byte order).
 Dataset to_dataset(const CsvTable& table, const DatasetOptions& options);
 
 }  // namespace protean

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "protean/tensor.hpp"
@@ -37,8 +38,15 @@ void check_dataset(const Dataset& data);
 // Copies the rows listed in `rows` (in that order) into a new dataset with the same names.
 Dataset select_rows(const Dataset& data, const std::vector<Index>& rows);
 
-// Checks that every class of a classification dataset is one of `known_classes`. Throws an Error
-// that names the first row of an unknown class, its class, the known classes and `fix`.
+// Returns the text that identifies the class a label names, so that labels written differently
+// name one class. Surrounding spaces and tabs are dropped, and a label that is a finite decimal
+// number becomes its shortest round-trip form as a double: "1", "1.0", "+1", "1e0" and " 1 " all
+// return "1", and "-0" returns "0". Other labels are compared as text, case and all.
+std::string class_key(std::string_view label);
+
+// Checks that every class of a classification dataset is one of `known_classes`, comparing
+// class_key() of the names. Throws an Error that names the first row of an unknown class, its
+// class, the known classes and `fix`.
 void check_known_classes(const Dataset& data, const std::vector<std::string>& known_classes, const std::string& fix);
 
 }  // namespace protean

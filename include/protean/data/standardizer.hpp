@@ -19,6 +19,11 @@ class Standardizer {
   // gets scale 1, so its standardized values are exactly 0 when all are equal, and its index is
   // listed in constant_columns(). Throws Error when N is 0.
   static Standardizer fit(ConstMatrixView data);
+  // Fits a center and scale that a few extreme values do not set: the median, and 1.4826 × the
+  // median absolute deviation (MAD) from it, which equals the standard deviation for normal data.
+  // A column whose MAD is 0 (more than half its values equal) keeps fit()'s mean and standard
+  // deviation, and constant columns are found as by fit(). Throws Error when N is 0.
+  static Standardizer fit_robust(ConstMatrixView data);
 
   bool fitted() const { return mean_.cols() > 0; }
   Index width() const { return mean_.cols(); }

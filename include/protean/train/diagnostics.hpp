@@ -47,12 +47,16 @@ struct DiagnosticThresholds {
   // The optimizer also minimized a weight penalty, so a training loss that rises after an early
   // minimum is expected and only the never-improving case is reported.
   bool weight_decay = false;
+  // The loss is MAE or Huber, chosen for targets with outliers. The few outliers' large, nearly
+  // fixed errors can then hold the mean training loss within 1% of its first value while every
+  // other row is fitted well, so the stalled-loss checks are skipped.
+  bool outlier_loss = false;
 };
 
 // Returns one plain-language warning per problem found in the run's history, with the layer,
 // epochs and values involved and what to try. Gradient checks need
 // TrainOptions::record_gradient_norms, dead-unit checks record_activation_statistics; loss
-// checks always run. Returns nothing for a healthy run.
+// checks always run, except the stalled-loss checks with outlier_loss. Returns nothing for a healthy run.
 std::vector<std::string> diagnose_training(const TrainResult& result, const DiagnosticThresholds& thresholds = {});
 
 }  // namespace protean

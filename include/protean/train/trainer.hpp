@@ -100,6 +100,9 @@ class TrainingObserver {
  public:
   virtual ~TrainingObserver() = default;
   virtual void on_train_begin(int /*epochs*/, Index /*batches_per_epoch*/) {}
+  // Called by train_full_batch() in place of on_train_begin(): each "epoch" the observer then
+  // receives is one L-BFGS iteration over all rows, which a display should call an iteration.
+  virtual void on_full_batch_begin(int iterations) { on_train_begin(iterations, 1); }
   virtual void on_batch_end(int /*epoch*/, Index /*batch*/, double /*loss*/) {}
   // Returns false to stop training after this epoch.
   virtual bool on_epoch_end(const EpochStats& /*stats*/) { return true; }
@@ -150,7 +153,13 @@ struct TrainResult {
   // TrainOptions::check_finite found a NaN or infinity. The network then holds the weights of
   // the last epoch that ended finite (best_epoch), or its initial weights.
   std::optional<Divergence> divergence;
+  // Set by train_full_batch(): each history entry is one L-BFGS iteration, not one epoch.
+  bool full_batch = false;
 };
+
+// Returns the word for one entry of `result.history` in messages: "iteration" for a
+// train_full_batch() run, else "epoch".
+inline const char* history_unit(const TrainResult& result) { return result.full_batch ? "iteration" : "epoch"; }
 
 // Errors: no training rows, targets with another row count than the inputs, inputs whose column
 // count is not the network's input width, and validation data with the same faults.
