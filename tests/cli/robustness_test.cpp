@@ -173,7 +173,7 @@ TEST(CliCheckpoint, FilesInWrongPlaceAreNamed) {
   ASSERT_EQ(run_cli(dir.path(), "fit data.csv -e 2 --checkpoint-every 2 -q -o m.safetensors").exit_code, 0);
   const std::string checkpoint = "m-checkpoint-epoch-000002.safetensors";
 
-  for (const std::string command : {"info " + checkpoint, "predict " + checkpoint + " data.csv"}) {
+  for (const std::string& command : {"info " + checkpoint, "predict " + checkpoint + " data.csv"}) {
     const auto result = run_cli(dir.path(), command);
     EXPECT_EQ(result.exit_code, 1) << command;
     EXPECT_THAT(result.err, HasSubstr(checkpoint + ": this is a training checkpoint, not a model file")) << command;

@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -33,7 +34,10 @@ TEST(CliSearch, OnPrintsCandidatesAndChoice) {
   EXPECT_THAT(fit.out, HasSubstr("search 1/7: adam, weight decay 0: held-out loss "));
   EXPECT_THAT(fit.out, HasSubstr("search 7/7: lbfgs, weight decay 0.01: held-out loss "));
   EXPECT_THAT(fit.out, HasSubstr("search: chose "));
-  EXPECT_LT(fit.out.find("search: chose "), fit.out.find("epoch 1/")) << "the choice is printed before the final fit";
+  // The final fit's first progress line counts epochs, or iterations when L-BFGS was chosen.
+  const std::size_t first_progress = std::min(fit.out.find("epoch 1/"), fit.out.find("iteration 1/"));
+  ASSERT_NE(first_progress, std::string::npos) << fit.out;
+  EXPECT_LT(fit.out.find("search: chose "), first_progress) << "the choice is printed before the final fit";
   EXPECT_THAT(fit.out, HasSubstr("30 train / 0 validation rows; optimizer and weight decay chosen by 5-fold cross-validation"));
 
   const auto info = run_cli(dir.path(), "info m.safetensors");
