@@ -177,6 +177,23 @@ void warn_about_missing_classes(const Dataset& data, std::vector<std::string>& w
 // A normal value lies beyond 5 of these units with a probability below 1e-6.
 constexpr double kTargetOutlierDistance = 20.0;
 
+// Rows from which a column that numbers the rows is noticed. On fewer, a short sequence of
+// integers is as likely a real feature.
+constexpr Index kMinCountingRows = 20;
+
+// True when column `c` contains whole numbers that go up or down by exactly 1 from each row of the
+// file to the next, as an id or row-number column does (1, 2, 3, ...).
+bool counts_rows(const Matrix& inputs, Index c) {
+  if (inputs.rows() < kMinCountingRows) return false;
+  const float first = inputs(0, c);
+  const float step = inputs(1, c) - first;
+  if (std::abs(step) != 1.0f || std::trunc(first) != first) return false;
+  for (Index r = 1; r < inputs.rows(); ++r) {
+    if (inputs(r, c) - inputs(r - 1, c) != step) return false;
+  }
+  return true;
+}
+
 // Fits the target scaler of a regression model on its training rows. Warns about a constant
 // target, and about outliers that the mse loss would let dominate the fit.
 Standardizer fit_target_scaler(const std::string& loss_name, const Dataset& train_data, std::vector<std::string>& warnings) {
@@ -410,6 +427,16 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   result.train_rows = train_data.rows();
   result.validation_rows = validation_data.rows();
 
+  // A row number among other inputs lets the network learn where a row sits in the file. With a
+  // single input it is most likely the variable itself (a time step, say).
+  for (Index c = 0; data.inputs.cols() > 1 && c < data.inputs.cols(); ++c) {
+    if (!counts_rows(data.inputs, c)) continue;
+    const std::string& name = data.input_names.at(static_cast<std::size_t>(c));
+    result.warnings.push_back(fmt::format(
+        "input column '{}' numbers the rows ({} to {}, one per row); if it is a row id, drop it with --drop '{}', "
+        "because the fit would otherwise learn from the order of the file",
+        name, data.inputs(0, c), data.inputs(data.rows() - 1, c), name));
+  }
   model.input_scaler = Standardizer::fit(train_data.inputs);
   for (const Index column : model.input_scaler.constant_columns()) {
     result.warnings.push_back(fmt::format("input column '{}' is constant in the training rows; it cannot inform the fit",

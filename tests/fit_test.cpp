@@ -318,6 +318,39 @@ TEST(Fit, ConstantTargetWarns) {
   EXPECT_TRUE(warned);
 }
 
+// An id column (1, 2, 3, ... down the file) among other inputs gets a warning that names it and
+// the option that drops it. A single input, or integers that do not count the rows, get none.
+TEST(Fit, RowNumberColumnWarns) {
+  const auto warned_about = [](const FitResult& result, const std::string& name) {
+    return std::any_of(result.warnings.begin(), result.warnings.end(), [&](const std::string& warning) {
+      return warning.find("input column '" + name + "' numbers the rows") != std::string::npos;
+    });
+  };
+  FitOptions options;
+  options.epochs = 1;
+  options.search = SearchMode::off;
+
+  Dataset data = small_regression(40);
+  for (Index r = 0; r < data.rows(); ++r) data.inputs(r, 1) = static_cast<float>(1001 + r);
+  data.input_names = {"a", "Id"};
+  const FitResult with_id = fit(data, options);
+  EXPECT_TRUE(warned_about(with_id, "Id"));
+  EXPECT_FALSE(warned_about(with_id, "a"));
+  const bool names_option = std::any_of(with_id.warnings.begin(), with_id.warnings.end(), [](const std::string& warning) {
+    return warning.find("(1001 to 1040, one per row); if it is a row id, drop it with --drop 'Id'") != std::string::npos;
+  });
+  EXPECT_TRUE(names_option);
+
+  for (Index r = 0; r < data.rows(); ++r) data.inputs(r, 1) = static_cast<float>(r % 7);
+  EXPECT_FALSE(warned_about(fit(data, options), "Id"));
+
+  Dataset single = small_regression(40);
+  single.inputs = Matrix::zeros(40, 1);
+  for (Index r = 0; r < single.rows(); ++r) single.inputs(r, 0) = static_cast<float>(r);
+  single.input_names = {"t"};
+  EXPECT_FALSE(warned_about(fit(single, options), "t"));
+}
+
 TEST(Fit, HuberIgnoresTargetOutliers) {
   // Five targets of ±1e6 among 400 of spread about 0.3 inflated the standard deviation to about
   // 1e5, and Huber's δ with it, so Huber fitted the outliers as MSE does.
