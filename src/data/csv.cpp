@@ -977,7 +977,8 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
                                           CellHints{"", options.task_can_be_set
                                                             ? ", or use --task classification if the column contains "
                                                               "class names"
-                                                            : ""});
+                                                            : "",
+                                                    ""});
   }
   return data;
 }

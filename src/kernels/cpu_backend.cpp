@@ -1,12 +1,8 @@
 // CPU backend: OpenBLAS sgemm for the matrix products, vectorized loops for the rest.
+#include "kernels/avx512_warnings.hpp"
+
 #include <cblas.h>
 
-// GCC 12 flags the deliberately undefined vector inside AVX-512 intrinsics (Eigen's packet math
-// in bias_activation, the shuffles in sum_lanes_of_16) as uninitialized once they are inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <Eigen/Core>
 #if defined(__AVX512F__)
 #include <immintrin.h>

@@ -1,11 +1,6 @@
-#include "kernels/forward_tiles.hpp"
+#include "kernels/avx512_warnings.hpp"
 
-// GCC 12 flags the deliberately undefined vector that _mm512_max_ps and _mm512_min_ps pass to
-// their masked builtins as uninitialized once they are inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "kernels/forward_tiles.hpp"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>

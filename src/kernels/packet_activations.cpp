@@ -1,11 +1,6 @@
-#include "kernels/packet_activations.hpp"
+#include "kernels/avx512_warnings.hpp"
 
-// GCC 12 flags the deliberately undefined vectors inside AVX-512 intrinsics as uninitialized
-// once Eigen's packet functions are inlined.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "kernels/packet_activations.hpp"
 
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
@@ -17,7 +12,7 @@ namespace protean::detail {
 namespace {
 
 using Packet = Eigen::internal::packet_traits<float>::type;
-constexpr int kLanes = Eigen::internal::unpacket_traits<Packet>::size;
+constexpr int kLanes = Eigen::internal::packet_traits<float>::size;
 
 using Eigen::internal::padd;
 using Eigen::internal::pmadd;
