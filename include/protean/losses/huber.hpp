@@ -2,8 +2,9 @@
 //   ℓ(d) = d²/2 for |d| ≤ δ,  δ·(|d| − δ/2) otherwise;   L = Σ ℓ(d) / (N·O)
 //   ∂L/∂output = clamp(d, −δ, δ) / (N·O)
 // Quadratic near the target and linear for outliers. Matches PyTorch's HuberLoss with mean
-// reduction. δ is in the units of the network's outputs. fit() scales the targets of a Huber fit by 1.4826
-// × their median absolute deviation, so there δ = 1 means one robust standard deviation.
+// reduction. δ is in the units of the network's outputs. fit() scales the targets of a Huber
+// fit by 1.4826 × their median absolute deviation, so there δ = 1 means one robust standard
+// deviation.
 #pragma once
 
 #include "protean/losses/loss.hpp"
