@@ -28,7 +28,12 @@ class StreamDraws {
 
   // Writes the next kDrawsPerBlock draws, each in [0, 2^24).
   void next(std::uint32_t* out) {
-    auto& [s0, s1, s2, s3] = state_;
+    // Plain pointers rather than a structured binding, which clang cannot capture into the
+    // simd loop.
+    std::uint64_t* s0 = state_[0];
+    std::uint64_t* s1 = state_[1];
+    std::uint64_t* s2 = state_[2];
+    std::uint64_t* s3 = state_[3];
     std::uint64_t result[kStreams];
 #pragma omp simd
     for (int l = 0; l < kStreams; ++l) {
