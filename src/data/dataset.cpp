@@ -117,21 +117,20 @@ void check_dataset(const Dataset& data) {
                             data.target_names.size()),
                 "set Dataset::target_names to one name per target column");
   }
+  // Throws for the first NaN or infinite value of row r in `values`, a matrix of `kind` columns.
+  const auto check_finite = [&](Index r, const Matrix& values, const std::vector<std::string>& names,
+                                const char* kind) {
+    for (Index c = 0; c < values.cols(); ++c) {
+      if (std::isfinite(values(r, c))) continue;
+      throw Error(row_location(data, r),
+                  fmt::format("row {}, {} column '{}' is {}", r + 1, kind, names[static_cast<std::size_t>(c)],
+                              values(r, c)),
+                  "replace the value with a finite number or leave the row out");
+    }
+  };
   for (Index r = 0; r < data.rows(); ++r) {
-    for (Index c = 0; c < data.inputs.cols(); ++c) {
-      if (std::isfinite(data.inputs(r, c))) continue;
-      throw Error(row_location(data, r),
-                  fmt::format("row {}, input column '{}' is {}", r + 1, data.input_names[static_cast<std::size_t>(c)],
-                              data.inputs(r, c)),
-                  "replace the value with a finite number or leave the row out");
-    }
-    for (Index c = 0; c < data.targets.cols(); ++c) {
-      if (std::isfinite(data.targets(r, c))) continue;
-      throw Error(row_location(data, r),
-                  fmt::format("row {}, target column '{}' is {}", r + 1, data.target_names[static_cast<std::size_t>(c)],
-                              data.targets(r, c)),
-                  "replace the value with a finite number or leave the row out");
-    }
+    check_finite(r, data.inputs, data.input_names, "input");
+    check_finite(r, data.targets, data.target_names, "target");
   }
   if (data.task != Task::classification) return;
   if (data.targets.cols() != 1) {

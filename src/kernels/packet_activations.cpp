@@ -40,8 +40,8 @@ struct SiluPackets {
   static Packet value(Packet z) { return pmul(z, sigmoid(z)); }
   static Packet derivative(Packet z) {
     const Packet s = sigmoid(z);
-    const Packet one = pset1<Packet>(1.0f);
-    return pmul(s, pmadd(z, psub(one, s), one));
+    const Packet ones = pset1<Packet>(1.0f);
+    return pmul(s, pmadd(z, psub(ones, s), ones));
   }
 };
 

@@ -824,7 +824,7 @@ TEST(CsvDataset, DecimalCommaFileFindsHeader) {
   EXPECT_THAT(error.fix(), HasSubstr("--decimal-comma"));
 }
 
-TEST(CsvDataset, ThousandsSeparatorInCommaFileHasNoOptionHint) {
+TEST(CsvDataset, CommaFileThousandsNoOptionHint) {
   const Error error = error_from([] { dataset_from("a,y\n\"1,234\",3\n2,4\n"); });
   EXPECT_THAT(error.fix(), Not(HasSubstr("--decimal-comma")));
 }
