@@ -89,6 +89,9 @@ void check_dead_units(const TrainResult& result, const DiagnosticThresholds& thr
   }
 }
 
+// Share of the first epoch's training loss below which the run counts as an exact fit.
+constexpr double kNegligibleLossShare = 1e-8;
+
 void check_loss(const TrainResult& result, const DiagnosticThresholds& thresholds, std::vector<std::string>& warnings) {
   const auto& history = result.history;
   for (const EpochStats& stats : history) {
@@ -104,8 +107,11 @@ void check_loss(const TrainResult& result, const DiagnosticThresholds& threshold
   for (std::size_t i = 1; i < history.size(); ++i) {
     if (history[i].train_loss < history[best].train_loss) best = i;
   }
-  // L-BFGS has no learning rate, so its advice names what can change instead.
   const double first = history.front().train_loss;
+  // A loss that reached a hundred-millionth of its first value (or was 0 from the start) has
+  // fitted the rows to within float32's rounding noise, and the jitter that follows is no stall.
+  if (history[best].train_loss <= kNegligibleLossShare * first) return;
+  // L-BFGS has no learning rate, so its advice names what can change instead.
   if (!(history[best].train_loss < 0.99 * first)) {
     warnings.push_back(fmt::format(
         "the training loss did not improve: {:.4g} in {} 1, and never 1% lower in {} {}s; {}", first,

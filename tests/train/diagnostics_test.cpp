@@ -141,6 +141,27 @@ TEST(Diagnose, LossThatStopsImprovingEarly) {
       << (warnings.empty() ? "no warnings" : warnings.front());
 }
 
+TEST(Diagnose, ExactFitIsNoStall) {
+  // Three rows of y = 2x fit to rounding noise: the loss falls to 1e-18 by epoch 30, then
+  // jitters above it. Neither stall warning applies, nor does a loss that is 0 from the start.
+  TrainResult exact;
+  for (int e = 1; e <= 100; ++e) {
+    EpochStats stats;
+    stats.epoch = e;
+    stats.train_loss = e < 30 ? std::pow(10.0, -0.6 * e) : (e == 30 ? 1e-18 : 1e-16);
+    exact.history.push_back(stats);
+  }
+  EXPECT_FALSE(mentions(diagnose_training(exact), "the training loss"));
+  TrainResult zero = exact;
+  for (EpochStats& stats : zero.history) stats.train_loss = 0.0;
+  EXPECT_FALSE(mentions(diagnose_training(zero), "the training loss"));
+  // The same shape of curve stopping at a loss 1e-6 of its first one is still reported.
+  TrainResult coarse = exact;
+  for (EpochStats& stats : coarse.history) stats.train_loss = std::max(stats.train_loss, 1e-6);
+  coarse.history[29].train_loss = 0.9e-6;
+  EXPECT_TRUE(mentions(diagnose_training(coarse), "stopped improving: its lowest value, 9e-07, was in epoch 30 of 100"));
+}
+
 // Epochs whose training loss falls steadily, with the given validation r² at every epoch.
 TrainResult run_with_validation_r2(double r2, int best_epoch) {
   TrainResult result;
