@@ -8,11 +8,14 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <system_error>
 #include <unordered_map>
 #include <utility>
+
+#include <zlib.h>
 
 #include "protean/error.hpp"
 
@@ -214,20 +217,186 @@ char detect_delimiter(std::string_view text, const std::string& source, bool dec
   return best_consistent != '\0' ? best_consistent : best_first;
 }
 
+bool is_gzip(std::string_view bytes) {
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b;
+}
+
+// A file format recognized by its first bytes, for a message that says what the file is.
+struct Signature {
+  std::string_view magic;
+  std::string_view what;
+  std::string_view fix;
+};
+
+constexpr std::string_view kExportAsCsv = "export the sheet as CSV from the spreadsheet program (\"CSV UTF-8\" in Excel)";
+constexpr Signature kSignatures[] = {
+    {std::string_view("PK\x03\x04", 4), "a ZIP archive, such as an Excel .xlsx or OpenDocument .ods workbook", kExportAsCsv},
+    {std::string_view("PK\x05\x06", 4), "an empty ZIP archive", "give a CSV file"},
+    {std::string_view("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8), "an Excel 97-2003 .xls workbook", kExportAsCsv},
+    {std::string_view("\xFF\xFE\x00\x00", 4), "UTF-32 text",
+     "convert it to UTF-8, for example with 'iconv -f UTF-32 -t UTF-8 FILE > FILE-utf8.csv'"},
+    {std::string_view("\xFF\xFE", 2), "UTF-16 text (as Excel's \"Unicode Text\" export writes)",
+     "convert it to UTF-8, for example with 'iconv -f UTF-16 -t UTF-8 FILE > FILE-utf8.csv', or save it as \"CSV UTF-8\""},
+    {std::string_view("\xFE\xFF", 2), "UTF-16 text",
+     "convert it to UTF-8, for example with 'iconv -f UTF-16 -t UTF-8 FILE > FILE-utf8.csv'"},
+    {std::string_view("\xFD\x37\x7A\x58\x5A\x00", 6), "xz-compressed", "decompress it first, for example with unxz"},
+    {std::string_view("\x28\xB5\x2F\xFD", 4), "zstd-compressed", "decompress it first, for example with unzstd"},
+    {std::string_view("\x89HDF\r\n\x1A\n", 8), "an HDF5 file", "write the table as CSV"},
+    {std::string_view("\x93NUMPY", 6), "a NumPy .npy array", "write the array as CSV, for example with numpy.savetxt"},
+    {std::string_view("SQLite format 3\x00", 16), "an SQLite database", "export the table as CSV"},
+    {"%PDF-", "a PDF document", "give the data as a CSV file"},
+};
+
+// bzip2 data: "BZh", the block size digit, then the first block's magic 0x314159265359.
+bool looks_like_bzip2(std::string_view text) {
+  return text.size() >= 10 && text.substr(0, 3) == "BZh" && text[3] >= '1' && text[3] <= '9' &&
+         text.substr(4, 6) == "1AY&SY";
+}
+
+// An Apache Parquet file starts and ends with "PAR1".
+bool looks_like_parquet(std::string_view text) {
+  return text.size() >= 8 && text.substr(0, 4) == "PAR1" && text.substr(text.size() - 4) == "PAR1";
+}
+
+// The magic number of an IDX file (MNIST format): two zero bytes, the element type 0x08 for
+// unsigned bytes, then 1 to 4 dimensions.
+bool looks_like_idx(std::string_view text) {
+  return text.size() >= 4 && text[0] == '\0' && text[1] == '\0' && text[2] == '\x08' && text[3] >= 1 && text[3] <= 4;
+}
+
+// A safetensors file (a Protean model or checkpoint) starts with its header's length as 8 bytes,
+// little-endian, and then the JSON header itself.
+bool looks_like_safetensors(std::string_view text) {
+  return text.size() >= 9 && text[8] == '{' && text[6] == '\0' && text[7] == '\0';
+}
+
+// UTF-16 text without a byte order mark: ASCII characters leave a zero byte at every second
+// offset, the odd ones in little-endian order. Returns "UTF-16LE" or "UTF-16BE" when nearly all
+// bytes at one parity are zero and none at the other, else an empty view.
+std::string_view utf16_order(std::string_view start) {
+  std::size_t zeros[2] = {0, 0};
+  for (std::size_t i = 0; i < start.size(); ++i) {
+    if (start[i] == '\0') ++zeros[i % 2];
+  }
+  const std::size_t half = start.size() / 2;
+  if (half < 4 || std::min(zeros[0], zeros[1]) != 0 || 10 * std::max(zeros[0], zeros[1]) < 9 * half) return {};
+  return zeros[1] > 0 ? "UTF-16LE" : "UTF-16BE";
+}
+
+// Puts the file's name into a suggested conversion: "FILE > FILE-utf8.csv" becomes
+// "data.csv > data-utf8.csv".
+std::string name_the_file(std::string_view fix, const std::string& source) {
+  constexpr std::string_view kPlaceholder = "FILE > FILE-utf8.csv";
+  const std::size_t at = fix.find(kPlaceholder);
+  if (at == std::string_view::npos) return std::string(fix);
+  std::filesystem::path converted(source);
+  converted.replace_extension();
+  return fmt::format("{}{} > {}-utf8.csv{}", fix.substr(0, at), source, converted.string(),
+                     fix.substr(at + kPlaceholder.size()));
+}
+
 // Rejects input that is clearly not CSV text, which would otherwise fail later with a confusing
-// message about field counts.
+// message about field counts. Files of well-known formats are named, so the message says how
+// to get CSV text out of them.
 void check_is_text(std::string_view text, const std::string& source) {
-  if (text.size() >= 2 && static_cast<unsigned char>(text[0]) == 0x1f && static_cast<unsigned char>(text[1]) == 0x8b) {
-    throw Error(Location{source}, "the file is gzip-compressed, not CSV text",
-                "decompress it first, for example with gunzip");
+  if (is_gzip(text)) {
+    throw Error(Location{source}, "the text is gzip-compressed, not CSV text",
+                "decompress it first, for example with gunzip, or read the file with read_csv(), which decompresses it");
+  }
+  for (const Signature& signature : kSignatures) {
+    if (text.substr(0, signature.magic.size()) == signature.magic) {
+      throw Error(Location{source}, fmt::format("the file is {}, not CSV text", signature.what),
+                  name_the_file(signature.fix, source));
+    }
+  }
+  if (looks_like_bzip2(text)) {
+    throw Error(Location{source}, "the file is bzip2-compressed, not CSV text",
+                "decompress it first, for example with bunzip2");
+  }
+  if (looks_like_parquet(text)) {
+    throw Error(Location{source}, "the file is an Apache Parquet file, not CSV text",
+                "write the table as CSV, for example with pandas' to_csv");
+  }
+  if (looks_like_idx(text)) {
+    throw Error(Location{source}, "the file is an IDX file (MNIST format), not CSV text",
+                "give it as the images file with its labels file (protean fit IMAGES --labels LABELS)");
+  }
+  if (looks_like_safetensors(text)) {
+    throw Error(Location{source}, "the file is a safetensors file (a Protean model or checkpoint), not CSV data",
+                "check the order of the arguments: the model file comes first, then the CSV data");
   }
   const std::string_view start = text.substr(0, 4096);
+  if (const std::string_view order = utf16_order(start); !order.empty()) {
+    throw Error(Location{source}, fmt::format("the file is {} text without a byte order mark, not UTF-8", order),
+                name_the_file(fmt::format("convert it to UTF-8, for example with 'iconv -f {} -t UTF-8 FILE > FILE-utf8.csv'", order),
+                              source));
+  }
   const std::size_t zero = start.find('\0');
   if (zero != std::string_view::npos) {
     throw Error(Location{source},
                 fmt::format("the file contains a zero byte at offset {}, so it is binary, not CSV text", zero),
                 "give a CSV file saved as plain text (UTF-8 or ASCII)");
   }
+}
+
+// Decompresses a gzip file (one member or several in a row, as `cat a.gz b.gz` makes). The
+// first 64 KiB of output are checked to be text before the rest is inflated, so a compressed
+// binary file is rejected without inflating all of it.
+std::string gunzip(std::string_view compressed, const std::string& source) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
+    throw Error(Location{source}, "cannot start zlib to decompress the file", "decompress it first with gunzip");
+  }
+  // zlib's counters are 32-bit: feed the input in pieces.
+  constexpr std::size_t kPiece = 1u << 30;
+  std::string text;
+  std::size_t consumed = 0;
+  bool checked = false;
+  char out[1 << 16];
+  int status = Z_OK;
+  const auto fail = [&](const std::string& what) {
+    inflateEnd(&stream);
+    throw Error(Location{source}, what, "check the file with 'gzip -t', or decompress it with gunzip and read the CSV file");
+  };
+  while (true) {
+    if (stream.avail_in == 0 && consumed < compressed.size()) {
+      const std::size_t piece = std::min(kPiece, compressed.size() - consumed);
+      stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + consumed));
+      stream.avail_in = static_cast<uInt>(piece);
+      consumed += piece;
+    }
+    stream.next_out = reinterpret_cast<Bytef*>(out);
+    stream.avail_out = sizeof out;
+    status = inflate(&stream, Z_NO_FLUSH);
+    text.append(out, sizeof out - stream.avail_out);
+    if (!checked && (text.size() >= sizeof out || status == Z_STREAM_END)) {
+      checked = true;
+      try {
+        check_is_text(text, source);
+      } catch (...) {
+        inflateEnd(&stream);
+        throw;
+      }
+    }
+    if (status == Z_STREAM_END) {
+      const std::size_t left = stream.avail_in + (compressed.size() - consumed);
+      if (left == 0) break;
+      // Another gzip member follows; anything else after the first member is damage.
+      const std::string_view rest = compressed.substr(compressed.size() - left);
+      if (!is_gzip(rest)) fail(fmt::format("the file has {} bytes after the end of its gzip data", left));
+      inflateReset(&stream);
+      continue;
+    }
+    if (status == Z_BUF_ERROR && stream.avail_in == 0 && consumed == compressed.size()) {
+      fail(fmt::format("the gzip data ends early, after {} bytes of text; the file is cut short", text.size()));
+    }
+    if (status != Z_OK && status != Z_BUF_ERROR) {
+      fail(fmt::format("the gzip data is damaged ({}) after {} bytes of text", stream.msg != nullptr ? stream.msg : "zlib error",
+                       text.size()));
+    }
+  }
+  inflateEnd(&stream);
+  return text;
 }
 
 void check_delimiter(const CsvOptions& options, const std::string& source) {
@@ -590,6 +759,7 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options) 
     throw Error(Location{name}, fmt::format("failed to read the file: {}", std::strerror(errno)),
                 "check that the file is readable and not being written to");
   }
+  if (is_gzip(text)) text = gunzip(text, name);
   return parse_csv(text, name, options);
 }
 

@@ -8,6 +8,7 @@
 #include <clocale>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -373,8 +374,45 @@ TEST(CsvError, TextAfterClosingQuote) {
 
 TEST(CsvError, GzipInput) {
   const Error error = error_from([] { parse(std::string("\x1f\x8b\x08\0\0\0", 6)); });
-  EXPECT_THAT(error.what(), HasSubstr("test.csv: the file is gzip-compressed"));
-  EXPECT_THAT(error.what(), HasSubstr("gunzip"));
+  EXPECT_THAT(error.what(), HasSubstr("test.csv: the text is gzip-compressed"));
+  EXPECT_THAT(error.what(), HasSubstr("read_csv()"));
+}
+
+// Files of other formats are named by their first bytes, with what to do instead.
+TEST(CsvError, NamesKnownFileFormats) {
+  const struct {
+    std::string bytes;
+    const char* format;
+    const char* fix;
+  } cases[] = {
+      {std::string("PK\x03\x04\x14\0\x06\0", 8), "a ZIP archive, such as an Excel .xlsx", "export the sheet as CSV"},
+      {std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0", 10), "an Excel 97-2003 .xls workbook", "CSV UTF-8"},
+      {std::string("\xFF\xFEx\0,\0y\0\n\0", 10), "UTF-16 text", "iconv -f UTF-16 -t UTF-8 test.csv > test-utf8.csv"},
+      {std::string("\xFE\xFF\0x\0,\0y", 8), "UTF-16 text", "iconv -f UTF-16"},
+      {std::string("\xFF\xFE\0\0x\0\0\0", 8), "UTF-32 text", "iconv -f UTF-32"},
+      {std::string("x\0,\0y\0\n\0001\0,\0002\0\n\0", 16), "UTF-16LE text without a byte order mark",
+       "iconv -f UTF-16LE -t UTF-8 test.csv"},
+      {std::string("\0x\0,\0y\0\n\0001\0,\0002\0\n", 16), "UTF-16BE text without a byte order mark", "iconv -f UTF-16BE"},
+      {"BZh91AY&SY", "bzip2-compressed", "bunzip2"},
+      {std::string("\xFD" "7zXZ\0\0\x04", 8), "xz-compressed", "unxz"},
+      {std::string("\x28\xB5\x2F\xFD\x04\0", 6), "zstd-compressed", "unzstd"},
+      {std::string("PAR1\x15\x04\0\0PAR1", 12), "an Apache Parquet file", "to_csv"},
+      {std::string("\x89HDF\r\n\x1A\n\0\0", 10), "an HDF5 file", "as CSV"},
+      {std::string("\x93NUMPY\x01\0", 8), "a NumPy .npy array", "numpy.savetxt"},
+      {std::string("SQLite format 3\0\x10\0", 18), "an SQLite database", "export the table"},
+      {"%PDF-1.7\n", "a PDF document", "CSV file"},
+      {std::string("\0\0\x08\x03\0\0\0\x02", 8), "an IDX file (MNIST format)", "--labels"},
+      {std::string("\x20\0\0\0\0\0\0\0{\"__metadata__\":{}}", 27), "a safetensors file", "the model file comes first"},
+  };
+  for (const auto& c : cases) {
+    const Error error = error_from([&] { parse(c.bytes); });
+    EXPECT_THAT(error.what(), HasSubstr(std::string("test.csv: the file is ") + c.format)) << c.format;
+    EXPECT_THAT(error.what(), HasSubstr(c.fix)) << c.format;
+  }
+  // Text that only starts like a signature is still read as CSV.
+  EXPECT_EQ(parse("PK,value\n1,2\n").column_names.front(), "PK");
+  EXPECT_EQ(parse("BZh,x\n1,2\n").row_count(), 1);
+  EXPECT_EQ(parse("PAR1,x\n1,2\n").row_count(), 1);
 }
 
 TEST(CsvError, BinaryInput) {
@@ -390,6 +428,64 @@ TEST(CsvError, InvalidDelimiter) {
 }
 
 // ---- Files ----
+
+TEST(CsvFile, ReadsGzipFile) {
+  TempDir dir;
+  const auto path = testing_support::write_gzip(dir, "prices.csv.gz", "size,price\n1,10\n2,20\n");
+  const CsvTable table = read_csv(path);
+  EXPECT_EQ(table.source, path.string());
+  EXPECT_THAT(table.column_names, ElementsAre("size", "price"));
+  ASSERT_EQ(table.row_count(), 2);
+  EXPECT_EQ(table.rows[1][1], "20");
+  EXPECT_EQ(table.row_lines[1], 3);
+}
+
+TEST(CsvFile, ReadsGzipMembersInARow) {
+  TempDir dir;
+  const auto first = testing_support::write_gzip(dir, "a.gz", "x,y\n1,2\n");
+  const auto second = testing_support::write_gzip(dir, "b.gz", "3,4\n");
+  std::string both;
+  for (const auto& path : {first, second}) {
+    std::ifstream in(path, std::ios::binary);
+    both.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const CsvTable table = read_csv(dir.write("both.csv.gz", both));
+  ASSERT_EQ(table.row_count(), 2);
+  EXPECT_EQ(table.rows[1][0], "3");
+}
+
+// Reads a gzip file written by write_gzip() back as bytes.
+std::string gzip_bytes(const TempDir& dir, const std::string& text) {
+  std::ifstream in(testing_support::write_gzip(dir, "whole.gz", text), std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(CsvFileError, DamagedGzipFiles) {
+  TempDir dir;
+  std::string text = "x,y\n";
+  for (int i = 0; i < 5000; ++i) text += std::to_string(i) + "," + std::to_string(i * 7 % 13) + "\n";
+  const std::string whole = gzip_bytes(dir, text);
+
+  Error error = error_from([&] { read_csv(dir.write("cut.csv.gz", whole.substr(0, whole.size() / 2))); });
+  EXPECT_THAT(error.what(), HasSubstr("cut.csv.gz: the gzip data ends early"));
+  EXPECT_THAT(error.what(), HasSubstr("gzip -t"));
+
+  error = error_from([&] { read_csv(dir.write("tail.csv.gz", whole + "junk")); });
+  EXPECT_THAT(error.what(), HasSubstr("tail.csv.gz: the file has 4 bytes after the end of its gzip data"));
+
+  std::string flipped = whole;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x55);
+  error = error_from([&] { read_csv(dir.write("flipped.csv.gz", flipped)); });
+  EXPECT_THAT(error.what(), HasSubstr("flipped.csv.gz: the gzip data"));
+}
+
+TEST(CsvFileError, CompressedBinaryStopsEarly) {
+  TempDir dir;
+  // 64 MiB of zero bytes: rejected from the first block of output, as the plain file would be.
+  const auto path = testing_support::write_gzip(dir, "zeros.gz", std::string(64u << 20, '\0'));
+  const Error error = error_from([&] { read_csv(path); });
+  EXPECT_THAT(error.what(), HasSubstr("zeros.gz: the file contains a zero byte at offset 0"));
+}
 
 TEST(CsvFile, ReadsFile) {
   TempDir dir;

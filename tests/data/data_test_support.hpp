@@ -1,8 +1,9 @@
-// Helpers shared by the data-layer tests: a scratch directory and error capture.
+// Helpers shared by the data-layer tests: a scratch directory, gzip files and error capture.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -45,6 +46,17 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Writes `bytes` gzip-compressed to `file_name` in `dir` and returns its path.
+inline std::filesystem::path write_gzip(const TempDir& dir, const std::string& file_name, const std::string& bytes) {
+  const auto path = dir.path() / file_name;
+  gzFile file = gzopen(path.c_str(), "wb");
+  EXPECT_NE(file, nullptr);
+  if (file == nullptr) return path;
+  EXPECT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+  gzclose(file);
+  return path;
+}
 
 // Runs `action` and returns the protean::Error it throws; records a test failure if it throws none.
 template <typename Action>

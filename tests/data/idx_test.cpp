@@ -21,6 +21,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing_support::error_from;
 using testing_support::TempDir;
+using testing_support::write_gzip;
 
 // Builds IDX bytes: the magic (0, 0, type, dims.size()), big-endian dims, then `values`.
 std::string idx_bytes(const std::vector<std::uint32_t>& dims, const std::vector<std::uint8_t>& values,
@@ -31,16 +32,6 @@ std::string idx_bytes(const std::vector<std::uint32_t>& dims, const std::vector<
   }
   bytes.append(values.begin(), values.end());
   return bytes;
-}
-
-std::filesystem::path write_gzip(const TempDir& dir, const std::string& file_name, const std::string& bytes) {
-  const auto path = dir.path() / file_name;
-  gzFile file = gzopen(path.c_str(), "wb");
-  EXPECT_NE(file, nullptr);
-  if (file == nullptr) return path;
-  EXPECT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
-  gzclose(file);
-  return path;
 }
 
 std::vector<std::uint8_t> counting_values(std::size_t count) {

@@ -58,10 +58,15 @@ struct CsvTable {
 
 // Parses CSV text. Errors: empty text, header only (no data rows), a ragged row (names the line,
 // the expected and the found field count), an unterminated quote (names where it opened), text
-// after a closing quote, gzip-compressed or binary input, an invalid delimiter.
+// after a closing quote, gzip-compressed or binary input, an invalid delimiter. Binary input of
+// a known format (a ZIP archive such as an .xlsx workbook, an .xls workbook, UTF-16 or UTF-32
+// text, bzip2, xz or zstd data, Parquet, HDF5, NumPy, SQLite, PDF, IDX or safetensors) is named
+// in the message, with how to get CSV text from it.
 CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
 
-// Reads and parses a file. Errors: missing or unreadable file, plus those of parse_csv.
+// Reads and parses a file; a gzip-compressed file (one or more members) is decompressed first,
+// and locations then count lines of the decompressed text. Errors: missing or unreadable file,
+// damaged, cut or trailing gzip data, plus those of parse_csv.
 CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options = {});
 
 // Parses a number the way CSV cells are read: optional surrounding spaces, decimal or
