@@ -143,7 +143,15 @@ std::string summary_table(const Model& model, const Dataset& data, const TrainRe
     rows.emplace_back("target", fmt::format("{}", fmt::join(model.target_names, ", ")));
   }
   rows.emplace_back("data", fmt::format("{} ({} rows)", data.source.empty() ? "in memory" : data.source, data.rows()));
-  rows.emplace_back("metrics on this data", const_cast<Model&>(model).evaluate(data).to_string());
+  const Metrics metrics = const_cast<Model&>(model).evaluate(data);
+  if (metrics.targets.size() > 1) {
+    rows.emplace_back("metrics on this data", fmt::format("{} (mean of {} targets)", metrics.to_string(), metrics.targets.size()));
+    for (std::size_t t = 0; t < metrics.targets.size() && t < model.target_names.size(); ++t) {
+      rows.emplace_back(fmt::format("metrics of target {}", model.target_names[t]), metrics.targets[t].to_string());
+    }
+  } else {
+    rows.emplace_back("metrics on this data", metrics.to_string());
+  }
   if (history != nullptr && !history->history.empty()) {
     const char* unit = history_unit(*history);
     rows.emplace_back("training", fmt::format("{} {}s in {:.1f} s, kept {} {}{}", history->history.size(), unit,
@@ -319,8 +327,11 @@ ReportResult write_report(Model& model, const Dataset& data, const TrainResult* 
       if (const auto reason = decomposition_unsupported_reason(model)) {
         result.notes.push_back(fmt::format("Hidden-unit decomposition: {}.", *reason));
       } else {
-        const Decomposition parts = decompose(model, decomposition_grid(model, &data));
-        figures.push_back(report_detail::units_figure("units", model, parts, &data, options.top_units));
+        const std::vector<float> grid = decomposition_grid(model, &data);
+        for (Index t = 0; t < targets; ++t) {
+          const Decomposition parts = decompose(model, grid, t);
+          figures.push_back(report_detail::units_figure(figure_name("units", t, targets), model, parts, &data, options.top_units));
+        }
       }
     } else if (model.input_width() == 2) {
       for (const TargetColumn& column : columns) {
