@@ -131,6 +131,19 @@ std::vector<Index> model_class_ids(const Model& model, const Dataset& data) {
   return ids;
 }
 
+// Adds the metrics on `data`, and with several targets each target's own after their means.
+void add_metric_rows(Model& model, const Dataset& data, std::vector<std::pair<std::string, std::string>>& rows) {
+  const Metrics metrics = model.evaluate(data);
+  if (metrics.targets.size() < 2) {
+    rows.emplace_back("metrics on this data", metrics.to_string());
+    return;
+  }
+  rows.emplace_back("metrics on this data", fmt::format("{} (mean of {} targets)", metrics.to_string(), metrics.targets.size()));
+  for (std::size_t t = 0; t < metrics.targets.size() && t < model.target_names.size(); ++t) {
+    rows.emplace_back(fmt::format("metrics of target {}", model.target_names[t]), metrics.targets[t].to_string());
+  }
+}
+
 std::string summary_table(const Model& model, const Dataset& data, const TrainResult* history) {
   std::vector<std::pair<std::string, std::string>> rows;
   rows.emplace_back("task", to_string(model.task));
@@ -143,15 +156,7 @@ std::string summary_table(const Model& model, const Dataset& data, const TrainRe
     rows.emplace_back("target", fmt::format("{}", fmt::join(model.target_names, ", ")));
   }
   rows.emplace_back("data", fmt::format("{} ({} rows)", data.source.empty() ? "in memory" : data.source, data.rows()));
-  const Metrics metrics = const_cast<Model&>(model).evaluate(data);
-  if (metrics.targets.size() > 1) {
-    rows.emplace_back("metrics on this data", fmt::format("{} (mean of {} targets)", metrics.to_string(), metrics.targets.size()));
-    for (std::size_t t = 0; t < metrics.targets.size() && t < model.target_names.size(); ++t) {
-      rows.emplace_back(fmt::format("metrics of target {}", model.target_names[t]), metrics.targets[t].to_string());
-    }
-  } else {
-    rows.emplace_back("metrics on this data", metrics.to_string());
-  }
+  add_metric_rows(const_cast<Model&>(model), data, rows);
   if (history != nullptr && !history->history.empty()) {
     const char* unit = history_unit(*history);
     rows.emplace_back("training", fmt::format("{} {}s in {:.1f} s, kept {} {}{}", history->history.size(), unit,
