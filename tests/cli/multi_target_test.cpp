@@ -23,8 +23,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // Two targets that depend on the inputs differently and at scales a thousand times apart:
-// y1 = sin(x1) and y2 = 1000·x1·x2, on a grid over [-2, 2]². A column "noise" between them must
-// end up as an input. Targets swapped or one of them ignored would give an r² far below 0.9.
+// y1 = sin(x1) and y2 = 1000·x1·x2, on a grid over [-2, 2]². The input x2 sits between the two
+// targets. Targets swapped or one of them ignored would give an r² far below 0.9.
 std::string two_target_csv() {
   std::ostringstream csv;
   csv << "x1,y1,x2,y2\n";
@@ -97,7 +97,7 @@ TEST(CliMultiTarget, FitPredictEvalEachTarget) {
   ASSERT_EQ(predicted.size(), data.size());
   ASSERT_EQ(predicted.front(), (std::vector<std::string>{"y1", "y2"}));
 
-  // Each prediction column against its own target column: y1 is column 1 and y2 column 3 of the data.
+  // Each prediction column against its own target column: y1 and y2 are the data's 0-based columns 1 and 3.
   std::vector<double> y1, y2, predicted_y1, predicted_y2;
   for (std::size_t r = 1; r < data.size(); ++r) {
     ASSERT_EQ(predicted[r].size(), 2u) << "row " << r;

@@ -25,7 +25,7 @@ TEST(RegressionMetrics, KnownValues) {
 }
 
 TEST(RegressionMetrics, EachTargetAndTheirMean) {
-  // Column 0 is predicted exactly; column 1, at 100 times the scale, is off by 10 in every row.
+  // Column 0 is predicted exactly. Column 1, at 100 times the scale, is off by 10 in every row.
   Matrix predictions = Matrix::zeros(4, 2);
   Matrix targets = Matrix::zeros(4, 2);
   for (Index i = 0; i < 4; ++i) {
