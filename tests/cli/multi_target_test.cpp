@@ -194,11 +194,21 @@ TEST(CliMultiTarget, EvalNeedsEveryTargetColumn) {
 TEST(CliMultiTarget, ResumeKeepsTargets) {
   TempDir dir;
   dir.write("data.csv", two_target_csv());
-  ASSERT_EQ(run_cli(dir.path(), "fit data.csv -t y1,y2 -e 2 --checkpoint-every 1 -q -o m.safetensors").exit_code, 0);
-  const auto resumed = run_cli(dir.path(), "fit --resume m-checkpoint-epoch-000001.safetensors -q -o resumed.safetensors");
+  const auto straight = run_cli(dir.path(), "fit data.csv -t y1,y2 -e 4 --checkpoint-every 2 -o m.safetensors");
+  ASSERT_EQ(straight.exit_code, 0) << straight.err;
+  const auto resumed = run_cli(dir.path(), "fit --resume m-checkpoint-epoch-000002.safetensors -o resumed.safetensors");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   const Model model = load_model(dir.path() / "resumed.safetensors");
   EXPECT_EQ(model.target_names, (std::vector<std::string>{"y1", "y2"}));
+
+  // The resumed run keeps the same epoch and prints the same per-target lines for it.
+  const auto per_target_lines = [](const std::string& out) {
+    const std::size_t start = out.find("kept epoch");
+    const std::size_t end = out.find("trained in");
+    return start == std::string::npos || end == std::string::npos ? std::string() : out.substr(start, end - start);
+  };
+  EXPECT_THAT(per_target_lines(straight.out), HasSubstr("\n  y2: rmse "));
+  EXPECT_EQ(per_target_lines(resumed.out), per_target_lines(straight.out));
 }
 
 TEST(CliMultiTarget, ClassificationIsRejected) {
