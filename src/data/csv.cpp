@@ -670,7 +670,7 @@ void reject_classification_of_several_targets(const CsvTable& table, const Datas
   throw Error(Location{table.source},
               fmt::format("classification takes one target column, but {} were given ({}); multi-label classification "
                           "is not supported",
-                          targets.size(), fmt::format("{}", fmt::join(names, ", "))),
+                          targets.size(), fmt::join(names, ", ")),
               "give one target column with --target to classify it, or leave out --task classification to fit the "
               "columns as numbers, one regression output per column");
 }
