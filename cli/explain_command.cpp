@@ -47,7 +47,7 @@ std::string formula_text(const Decomposition& parts, const std::string& x, const
   return text;
 }
 
-// Prints one output's decomposition: the units sorted by span, then the formula.
+// Formats one output's decomposition: the units sorted by span, then the formula.
 std::string decomposition_text(const Model& model, const Decomposition& parts, double low, double high) {
   const std::string x = model.input_names.empty() ? "x" : model.input_names.front();
   const auto target = static_cast<std::size_t>(parts.target);

@@ -12,6 +12,7 @@
 #include "cli/cli_support.hpp"
 #include "data/data_test_support.hpp"
 #include "protean/io/model_file.hpp"
+#include "protean/report/report.hpp"
 
 namespace protean {
 namespace {
@@ -281,6 +282,16 @@ TEST(CliMultiTarget, ExplainShowsEachTarget) {
   const auto unknown = run_cli(dir.path(), "explain m.safetensors --target slope");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, HasSubstr("--target 'slope' is not one of the model's targets (wave, ramp)"));
+
+  if (!program_available("gnuplot")) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  const auto figure = run_cli(dir.path(), "explain m.safetensors -o units.svg");
+  ASSERT_EQ(figure.exit_code, 0) << figure.err;
+  EXPECT_THAT(figure.out, HasSubstr("the figure shows target 'wave', the first of the model's 2 targets"));
+  EXPECT_THAT(read_text(dir.path() / "units.svg"), HasSubstr("for target wave"));
+  const auto chosen = run_cli(dir.path(), "explain m.safetensors -o ramp.svg --target ramp");
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  EXPECT_THAT(chosen.out, Not(HasSubstr("the figure shows target")));
+  EXPECT_THAT(read_text(dir.path() / "ramp.svg"), HasSubstr("for target ramp"));
 }
 
 }  // namespace
