@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -5,6 +7,7 @@
 #include "commands.hpp"
 #include "option_checks.hpp"
 #include "data_options.hpp"
+#include "metrics_text.hpp"
 #include "protean/data/idx.hpp"
 #include "protean/io/model_file.hpp"
 
@@ -27,16 +30,17 @@ void run_eval(const EvalOptions& options) {
     data = model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true);
   }
   const Metrics metrics = model.evaluate(data);
-  std::printf("%s (%lld rows): %s\n", data.source.c_str(), static_cast<long long>(data.rows()), metrics.to_string().c_str());
+  const std::string prefix = fmt::format("{} ({} rows): ", data.source, data.rows());
+  std::fputs(metrics_text(prefix, metrics, model.target_names).c_str(), stdout);
 }
 
 }  // namespace
 
 void add_eval_command(CLI::App& app, const GlobalOptions&) {
   auto options = std::make_shared<EvalOptions>();
-  CLI::App* command = app.add_subcommand("eval", "Score a saved model on labelled data (RMSE, MAE, R², or accuracy)");
+  CLI::App* command = app.add_subcommand("eval", "Score a saved model on labelled data (RMSE, MAE, R², or accuracy); with several targets, per target and their mean");
   command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(non_empty_value());
-  command->add_option("DATA", options->data, "CSV file with the input columns and the target column")
+  command->add_option("DATA", options->data, "CSV file with the input columns and the target column or columns")
       ->required()
       ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include "commands.hpp"
 #include "data_options.hpp"
+#include "metrics_text.hpp"
 #include "option_checks.hpp"
 #include "progress.hpp"
 #include "protean/data/idx.hpp"
@@ -36,7 +38,9 @@ struct FitCommandOptions {
   DataOptions data_options;
   std::string test;
   std::string test_labels;
-  std::string target;
+  // As given on the command line: each value is one column, or a comma-separated list of them
+  // (target_columns() splits it once the header is known).
+  std::vector<std::string> targets;
   std::vector<std::string> drop;
   std::string task;
   std::string hidden = "64,64";
@@ -84,7 +88,12 @@ std::string application_json(const FitCommandOptions& options) {
   stored["decimal_comma"] = options.data_options.decimal_comma;
   stored["test"] = options.test;
   stored["test_labels"] = options.test_labels;
-  stored["target"] = options.target;
+  // One target stays a string, as checkpoints written before several targets existed store it.
+  if (options.targets.size() <= 1) {
+    stored["target"] = options.targets.empty() ? std::string() : options.targets.front();
+  } else {
+    stored["target"] = options.targets;
+  }
   stored["drop"] = options.drop;
   stored["task"] = options.task;
   stored["output"] = options.output;
@@ -125,7 +134,13 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
     options.data_options.decimal_comma = stored.value("decimal_comma", false);
     options.test = stored.at("test").get<std::string>();
     options.test_labels = stored.at("test_labels").get<std::string>();
-    options.target = stored.at("target").get<std::string>();
+    const nlohmann::json& target = stored.at("target");
+    if (target.is_array()) {
+      options.targets = target.get<std::vector<std::string>>();
+    } else {
+      const std::string single = target.get<std::string>();
+      options.targets = single.empty() ? std::vector<std::string>{} : std::vector<std::string>{single};
+    }
     options.drop = stored.at("drop").get<std::vector<std::string>>();
     options.task = stored.at("task").get<std::string>();
     options.output = stored.at("output").get<std::string>();
@@ -187,18 +202,52 @@ std::vector<Index> parse_widths(const std::string& text) {
   return widths;
 }
 
+// Splits the --target values into columns at each ','. A value that is exactly a column name
+// stays whole, so that a column named "a,b" can still be the target.
+std::vector<std::string> target_columns(const std::vector<std::string>& values, const CsvTable& table) {
+  std::vector<std::string> columns;
+  for (const std::string& value : values) {
+    const auto& names = table.column_names;
+    if (std::find(names.begin(), names.end(), value) != names.end()) {
+      columns.push_back(value);
+      continue;
+    }
+    std::stringstream stream(value);
+    std::string item;
+    while (std::getline(stream, item, ',')) {
+      if (item.empty()) {
+        throw Error(fmt::format("invalid --target value {}: it contains an empty column name", quote_value(value)),
+                    "give column names or 1-based indexes separated by single commas, such as --target y1,y2");
+      }
+      columns.push_back(item);
+    }
+    if (!value.empty() && value.back() == ',') {
+      throw Error(fmt::format("invalid --target value {}: it ends with a comma", quote_value(value)),
+                  "give column names or 1-based indexes separated by single commas, such as --target y1,y2");
+    }
+  }
+  return columns;
+}
+
 Dataset read_data(const std::string& path, const std::string& labels, const FitCommandOptions& options) {
   if (!labels.empty()) return read_idx_dataset(path, labels);
   if (looks_like_idx(path)) {
     throw Error(Location{path}, "this looks like an IDX images file but no labels file was given",
                 "add --labels with the matching labels file");
   }
+  const CsvTable table = read_csv(path, csv_options(options.data_options));
   DatasetOptions dataset_options;
-  dataset_options.target = options.target;
+  std::vector<std::string> targets = target_columns(options.targets, table);
+  // One target goes through DatasetOptions::target, exactly as before several were possible.
+  if (targets.size() == 1) {
+    dataset_options.target = targets.front();
+  } else {
+    dataset_options.targets = std::move(targets);
+  }
   dataset_options.drop = options.drop;
   if (options.task == "regression") dataset_options.task = Task::regression;
   if (options.task == "classification") dataset_options.task = Task::classification;
-  return to_dataset(read_csv(path, csv_options(options.data_options)), dataset_options);
+  return to_dataset(table, dataset_options);
 }
 
 // Warns about options given on the command line that the chosen loss or schedule does not read.
@@ -458,14 +507,16 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   const auto& history = result.training.history;
   if (!history.empty()) {
     const EpochStats& best = history.at(static_cast<std::size_t>(std::max(1, result.training.best_epoch) - 1));
-    std::printf("kept %s %d: loss %.6g", history_unit(result.training), best.epoch, best.train_loss);
-    const std::string metrics = best.validation_metrics.to_string();
-    if (!metrics.empty()) std::printf("  validation %s", metrics.c_str());
-    std::printf("\n");
+    const std::string kept_line = fmt::format("kept {} {}: loss {:.6g}", history_unit(result.training), best.epoch, best.train_loss);
+    if (best.validation_metrics.to_string().empty()) {
+      std::printf("%s\n", kept_line.c_str());
+    } else {
+      std::fputs(metrics_text(kept_line + "  validation ", best.validation_metrics, result.model.target_names).c_str(), stdout);
+    }
   }
   if (test) {
-    std::printf("test (%s, %lld rows): %s\n", test->source.c_str(), static_cast<long long>(test->rows()),
-                result.model.evaluate(*test).to_string().c_str());
+    const std::string prefix = fmt::format("test ({}, {} rows): ", test->source, test->rows());
+    std::fputs(metrics_text(prefix, result.model.evaluate(*test), result.model.target_names).c_str(), stdout);
   }
   std::printf("trained in %.1f s; model saved to %s\n", result.training.seconds, options.output.c_str());
 }
@@ -483,8 +534,13 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->check(non_empty_value());
   command->add_option("--test-labels", options->test_labels, "IDX labels file for --test")
       ->check(non_empty_value());
-  command->add_option("-t,--target", options->target, "Target column: a name or a 1-based index (default: the last column)")
-      ->check(non_empty_value());
+  command
+      ->add_option("-t,--target", options->targets,
+                   "Target column: a name or a 1-based index (default: the last column). Several columns, comma-separated "
+                   "or with the option repeated, fit a regression with one output per column")
+      ->check(non_empty_value())
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->add_option("--drop", options->drop, "Columns to ignore, by name or 1-based index; repeat it or separate with commas")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)

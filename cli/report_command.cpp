@@ -52,7 +52,7 @@ void add_report_command(CLI::App& app, const GlobalOptions& global) {
   CLI::App* command = app.add_subcommand(
       "report", "Draw what a saved model learned on labelled data: figures as SVG and PNG, and one offline report.html");
   command->add_option("MODEL", options->model, "Model file written by 'protean fit'")->required()->check(non_empty_value());
-  command->add_option("DATA", options->data, "CSV file with the input columns and the target column (or IDX images with --labels)")
+  command->add_option("DATA", options->data, "CSV file with the input columns and the target column or columns (or IDX images with --labels)")
       ->required()
       ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);

@@ -14,6 +14,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const protean::CsvTable table = protean::parse_csv(text, "fuzz.csv");
     protean::DatasetOptions options;
     (void)protean::to_dataset(table, options);
+    // Several targets read cells by another path, without task detection.
+    protean::DatasetOptions several;
+    several.targets = {"1", "2"};
+    try {
+      (void)protean::to_dataset(table, several);
+    } catch (const protean::Error&) {
+    }
     options.has_target = false;
     (void)protean::to_dataset(table, options);
   } catch (const protean::Error&) {

@@ -617,6 +617,15 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
     if (metrics.mae) summary["validation_mae"] = *metrics.mae;
     if (metrics.r2) summary["validation_r2"] = *metrics.r2;
     if (metrics.accuracy) summary["validation_accuracy"] = *metrics.accuracy;
+    // With several targets the values above are means over them; each target's own follow.
+    if (metrics.targets.size() > 1 && metrics.targets.size() == model.target_names.size()) {
+      nlohmann::json per_target = nlohmann::json::object();
+      for (std::size_t t = 0; t < metrics.targets.size(); ++t) {
+        const TargetMetrics& column = metrics.targets[t];
+        per_target[model.target_names[t]] = {{"rmse", column.rmse}, {"mae", column.mae}, {"r2", column.r2}};
+      }
+      summary["validation_targets"] = per_target;
+    }
   }
   model.training_summary = summary.dump();
   return result;

@@ -157,16 +157,28 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
   options.inputs_can_be_dropped = false;
   options.task_can_be_set = false;
   if (by_name) {
-    if (with_targets) {
-      const std::string& target = model.target_names.empty() ? std::string() : model.target_names.front();
-      if (!has_column(target)) {
-        throw Error(Location{table.source}, fmt::format("the target column '{}' the model was trained on is missing", target),
-                    "add that column, or use 'protean predict' for data without targets");
-      }
-      options.target = target;
-    }
     std::vector<std::string> used_names = model.input_names;
-    if (with_targets) used_names.push_back(options.target);
+    if (with_targets) {
+      const std::vector<std::string> targets =
+          model.target_names.empty() ? std::vector<std::string>{std::string()} : model.target_names;
+      std::vector<std::string> missing;
+      for (const std::string& target : targets) {
+        if (!has_column(target)) missing.push_back(fmt::format("'{}'", target));
+      }
+      if (!missing.empty()) {
+        throw Error(Location{table.source},
+                    fmt::format("the target column{} {} the model was trained on {} missing", missing.size() == 1 ? "" : "s",
+                                fmt::join(missing, ", "), missing.size() == 1 ? "is" : "are"),
+                    fmt::format("add {}, or use 'protean predict' for data without targets",
+                                missing.size() == 1 ? "that column" : "those columns"));
+      }
+      if (targets.size() == 1) {
+        options.target = targets.front();
+      } else {
+        options.targets = targets;
+      }
+      used_names.insert(used_names.end(), targets.begin(), targets.end());
+    }
     reject_repeated_names(table, used_names);
     for (std::size_t c = 0; c < names.size(); ++c) {
       const bool used = std::find(used_names.begin(), used_names.end(), names[c]) != used_names.end();
@@ -196,15 +208,25 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
                 fmt::format("name the columns {} as in training, or remove the header line to match columns by position",
                             fmt::join(model.input_names, ", ")));
   }
-  const Index expected = model.input_width() + (with_targets ? 1 : 0);
+  // Without a header the targets are the last columns, in the model's order.
+  const Index target_count =
+      with_targets ? std::max<Index>(1, static_cast<Index>(model.target_names.size())) : 0;
+  const Index expected = model.input_width() + target_count;
   if (table.column_count() != expected) {
+    const std::string targets_text = target_count == 0   ? std::string()
+                                     : target_count == 1 ? std::string(" and the target, last")
+                                                         : fmt::format(" and the {} targets, last", target_count);
     throw Error(Location{table.source},
                 fmt::format("expected {} columns ({} input{}{}) but found {}{}", expected, model.input_width(),
-                            model.input_width() == 1 ? "" : "s", with_targets ? " and the target, last" : "",
-                            table.column_count(), table.has_header ? fmt::format(" ({})", fmt::join(names, ", ")) : std::string()),
+                            model.input_width() == 1 ? "" : "s", targets_text, table.column_count(),
+                            table.has_header ? fmt::format(" ({})", fmt::join(names, ", ")) : std::string()),
                 fmt::format("give the columns the model was trained on: {}", fmt::join(model.input_names, ", ")));
   }
+  if (target_count > 1) {
+    for (Index c = model.input_width(); c < expected; ++c) options.targets.push_back(std::to_string(c + 1));
+  }
   Dataset data = to_dataset(table, options);
+  if (target_count > 1) data.target_names = model.target_names;
   data.input_names = model.input_names;
   return data;
 }

@@ -48,9 +48,10 @@ class Model {
 
 // Picks the model's input columns out of a table. When the table has a header, it must name every
 // input; columns are taken by name and other columns are ignored. Without a header the column
-// count must equal the input count, plus one last target column when with_targets. The target column is
-// the model's target name, or the last column of a headerless table. A header that names one of
-// the model's columns twice is an error. Errors give the expected and the found columns.
+// count must equal the input count, plus the target count when with_targets. The target columns
+// are those named as the model's targets, or the last T columns of a headerless table in the
+// model's order. A header that names one of the model's columns twice is an error. Errors give
+// the expected and the found columns, and name every missing target column.
 Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets);
 
 }  // namespace protean

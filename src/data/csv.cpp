@@ -1,6 +1,7 @@
 #include "protean/data/csv.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -770,8 +771,10 @@ Index find_column(const CsvTable& table, std::string_view name_or_index) {
 namespace {
 
 struct ColumnRoles {
-  Index target = -1;  // -1 without a target
+  std::vector<Index> targets;  // empty without a target; more than one for multi-output regression
   std::vector<Index> inputs;
+
+  bool is_target(Index column) const { return std::find(targets.begin(), targets.end(), column) != targets.end(); }
 };
 
 // Reports a file read as one column, which leaves no inputs beside the target. A first line that
@@ -794,26 +797,77 @@ struct ColumnRoles {
   throw Error(Location{table.source}, problem, "add input columns to the file");
 }
 
+// Finds the target columns of `options`: the last column by default, else each one named in
+// `target` or `targets`. Throws when both are given or when two entries name one column.
+std::vector<Index> find_target_columns(const CsvTable& table, const DatasetOptions& options) {
+  if (!options.target.empty() && !options.targets.empty()) {
+    throw Error(Location{table.source},
+                fmt::format("the target column is given twice: as {} and as a list of {} columns", quote_value(options.target),
+                            options.targets.size()),
+                "set DatasetOptions::target or DatasetOptions::targets, not both");
+  }
+  if (options.targets.empty()) {
+    return {options.target.empty() ? table.column_count() - 1 : find_column_for(table, options.target, "target column")};
+  }
+
+  std::vector<Index> columns;
+  for (std::size_t k = 0; k < options.targets.size(); ++k) {
+    const std::string& requested = options.targets[k];
+    const Index column = find_column_for(table, requested, "target column");
+    const auto earlier = std::find(columns.begin(), columns.end(), column);
+    if (earlier != columns.end()) {
+      const std::string& first = options.targets[static_cast<std::size_t>(earlier - columns.begin())];
+      const std::string& name = table.column_names[static_cast<std::size_t>(column)];
+      const std::string repetition =
+          first == requested ? "twice" : fmt::format("twice, as {} and as {}", quote_value(first), quote_value(requested));
+      throw Error(Location{table.source},
+                  fmt::format("target column {} (column {}) is given {}", quote_value(name), column + 1, repetition),
+                  "give each target column once in --target");
+    }
+    columns.push_back(column);
+  }
+  return columns;
+}
+
+// Several targets are fitted as a regression with one output per column. Multi-label
+// classification would need one loss per column and per-column class lists, which the model
+// does not have.
+void reject_classification_of_several_targets(const CsvTable& table, const DatasetOptions& options,
+                                              const std::vector<Index>& targets) {
+  if (targets.size() < 2 || options.task != Task::classification) return;
+  std::vector<std::string> names;
+  for (const Index column : targets) names.push_back(quote_value(table.column_names[static_cast<std::size_t>(column)]));
+  throw Error(Location{table.source},
+              fmt::format("classification takes one target column, but {} were given ({}); multi-label classification "
+                          "is not supported",
+                          targets.size(), fmt::join(names, ", ")),
+              "give one target column with --target to classify it, or leave out --task classification to fit the "
+              "columns as numbers, one regression output per column");
+}
+
 ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options) {
   ColumnRoles roles;
   if (options.has_target) {
-    roles.target =
-        options.target.empty() ? table.column_count() - 1 : find_column_for(table, options.target, "target column");
+    roles.targets = find_target_columns(table, options);
+    reject_classification_of_several_targets(table, options, roles.targets);
   }
+  const bool several_targets = roles.targets.size() > 1;
 
   std::vector<bool> dropped(static_cast<std::size_t>(table.column_count()), false);
   for (const std::string& name : options.drop) {
     const Index column = find_column_for(table, name, "drop column");
-    if (column == roles.target) {
+    if (roles.is_target(column)) {
       throw Error(Location{table.source},
-                  fmt::format("column {} is both the target and in the list of dropped columns",
-                              quote_value(table.column_names[static_cast<std::size_t>(column)])),
-                  "remove it from --drop, or choose another target column with --target");
+                  fmt::format("column {} is both {} and in the list of dropped columns",
+                              quote_value(table.column_names[static_cast<std::size_t>(column)]),
+                              several_targets ? "a target" : "the target"),
+                  several_targets ? "remove it from --drop or from --target"
+                                  : "remove it from --drop, or choose another target column with --target");
     }
     dropped[static_cast<std::size_t>(column)] = true;
   }
   for (const Index column : options.drop_positions) {
-    if (column < 0 || column >= table.column_count() || column == roles.target) {
+    if (column < 0 || column >= table.column_count() || roles.is_target(column)) {
       throw Error(Location{table.source}, fmt::format("invalid drop position {} in a file of {} columns", column + 1, table.column_count()),
                   "drop only columns that the file has and that are not the target");
     }
@@ -821,14 +875,18 @@ ColumnRoles assign_columns(const CsvTable& table, const DatasetOptions& options)
   }
 
   for (Index c = 0; c < table.column_count(); ++c) {
-    if (c != roles.target && !dropped[static_cast<std::size_t>(c)]) roles.inputs.push_back(c);
+    if (!roles.is_target(c) && !dropped[static_cast<std::size_t>(c)]) roles.inputs.push_back(c);
   }
   if (roles.inputs.empty() && table.column_count() == 1) throw_single_column(table);
   if (roles.inputs.empty()) {
     const auto dropped_count = std::count(dropped.begin(), dropped.end(), true);
+    const std::string used_as_targets =
+        roles.targets.empty()        ? std::string()
+        : roles.targets.size() == 1 ? std::string(" and 1 used as the target")
+                                    : fmt::format(" and {} used as targets", roles.targets.size());
     throw Error(Location{table.source},
                 fmt::format("no input columns are left: the file has {} columns, {} dropped{}", table.column_count(),
-                            dropped_count, roles.target >= 0 ? " and 1 used as the target" : ""),
+                            dropped_count, used_as_targets),
                 "drop fewer columns, or add input columns to the file");
   }
   return roles;
@@ -1081,7 +1139,10 @@ void reject_empty_column(const CsvTable& table, Index column, const DatasetOptio
   const std::string fix =
       options.inputs_can_be_dropped
           ? fmt::format("{}drop the column with --drop {}{}", last ? "remove the delimiter at the end of each line, or " : "",
-                        column + 1, options.has_target && options.target.empty() ? " and choose the target with --target" : "")
+                        column + 1,
+                        options.has_target && options.target.empty() && options.targets.empty()
+                            ? " and choose the target with --target"
+                            : "")
           : std::string(last ? "remove the delimiter at the end of each line" : "fill in the column's values");
   throw Error(Location{table.source},
               fmt::format("column {} ({}) is empty in every row{}", column + 1,
@@ -1090,12 +1151,33 @@ void reject_empty_column(const CsvTable& table, Index column, const DatasetOptio
               fix);
 }
 
+// Reads two or more target columns as numbers for a regression with one output per column.
+// There is no task detection: a text cell is an error, since class labels in several columns
+// (multi-label classification) are not supported.
+void read_several_targets(const CsvTable& table, const std::vector<Index>& targets, const DatasetOptions& options,
+                          Dataset& data) {
+  // Where a trained model fixes the columns, --target is no choice left to suggest.
+  const CellHints hints =
+      options.task_can_be_set
+          ? CellHints{"", "; every target column of a fit with several targets must contain numbers",
+                      "several target columns are fitted as numbers, one regression output each, and multi-label "
+                      "classification is not supported: remove column {} from --target, or fit its class labels "
+                      "alone with --target"}
+          : CellHints{"; the model needs every value of its target columns", "", ""};
+  data.task = Task::regression;
+  data.targets = Matrix::zeros(table.row_count(), static_cast<Index>(targets.size()));
+  for (Index r = 0; r < table.row_count(); ++r) {
+    float* out = data.targets.row(r);
+    for (std::size_t t = 0; t < targets.size(); ++t) out[t] = read_finite_cell(table, r, targets[t], "target", hints);
+  }
+}
+
 }  // namespace
 
 Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   const ColumnRoles roles = assign_columns(table, options);
   for (const Index column : roles.inputs) reject_empty_column(table, column, options);
-  if (roles.target >= 0) reject_empty_column(table, roles.target, options);
+  for (const Index column : roles.targets) reject_empty_column(table, column, options);
   const Index rows = table.row_count();
   const Index input_count = static_cast<Index>(roles.inputs.size());
 
@@ -1107,9 +1189,9 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
     check_utf8_name(table.column_names[static_cast<std::size_t>(c)], Location{table.source},
                     fmt::format("the name of column {}", c + 1));
   }
-  if (roles.target >= 0) {
-    check_utf8_name(table.column_names[static_cast<std::size_t>(roles.target)], Location{table.source},
-                    fmt::format("the name of column {}", roles.target + 1));
+  for (const Index column : roles.targets) {
+    check_utf8_name(table.column_names[static_cast<std::size_t>(column)], Location{table.source},
+                    fmt::format("the name of column {}", column + 1));
   }
 
   const CellHints input_hints =
@@ -1127,23 +1209,28 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
     }
   }
 
-  if (roles.target < 0) {
+  if (roles.targets.empty()) {
     data.task = options.task.value_or(Task::regression);
     data.targets = Matrix::zeros(rows, 0);
     return data;
   }
+  for (const Index column : roles.targets) data.target_names.push_back(table.column_names[static_cast<std::size_t>(column)]);
+  if (roles.targets.size() > 1) {
+    read_several_targets(table, roles.targets, options, data);
+    return data;
+  }
 
-  data.target_names = {table.column_names[static_cast<std::size_t>(roles.target)]};
-  if (!options.task) reject_stray_target_text(table, roles.target);
-  data.task = options.task.value_or(target_is_numeric(table, roles.target) ? Task::regression : Task::classification);
+  const Index target = roles.targets.front();
+  if (!options.task) reject_stray_target_text(table, target);
+  data.task = options.task.value_or(target_is_numeric(table, target) ? Task::regression : Task::classification);
   if (data.task == Task::classification) {
-    fill_class_targets(table, roles.target, data);
+    fill_class_targets(table, target, data);
     return data;
   }
 
   data.targets = Matrix::zeros(rows, 1);
   for (Index r = 0; r < rows; ++r) {
-    data.targets(r, 0) = read_finite_cell(table, r, roles.target, "target",
+    data.targets(r, 0) = read_finite_cell(table, r, target, "target",
                                           CellHints{"", options.task_can_be_set
                                                             ? ", or use --task classification if the column contains "
                                                               "class names"

@@ -30,9 +30,6 @@ std::optional<std::string> decomposition_unsupported_reason(const Model& model) 
   const auto* hidden = dynamic_cast<const Dense*>(&network.layer(0));
   const auto* output = dynamic_cast<const Dense*>(&network.layer(1));
   if (hidden == nullptr || output == nullptr) return std::string("a decomposition needs Dense layers");
-  if (output->output_width() != 1) {
-    return fmt::format("the network has {} outputs; a decomposition needs exactly one", output->output_width());
-  }
   if (output->activation() != Activation::identity) {
     return fmt::format("the output activation is {}; a decomposition needs identity", to_string(output->activation()));
   }
@@ -42,22 +39,28 @@ std::optional<std::string> decomposition_unsupported_reason(const Model& model) 
   return std::nullopt;
 }
 
-Decomposition decompose(const Model& model, const std::vector<float>& xs) {
+Decomposition decompose(const Model& model, const std::vector<float>& xs, Index target) {
   if (const auto reason = decomposition_unsupported_reason(model)) {
     throw Error(fmt::format("cannot decompose the network {}: {}", model.network.describe(), *reason),
                 "fit a network with one input and one hidden layer, for example --hidden 10 -a sigmoid");
   }
   const auto& hidden = static_cast<const Dense&>(model.network.layer(0));
   const auto& output = static_cast<const Dense&>(model.network.layer(1));
+  if (target < 0 || target >= output.output_width()) {
+    throw Error(fmt::format("invalid target column {} for a decomposition of a network with {} output{}", target,
+                            output.output_width(), output.output_width() == 1 ? "" : "s"),
+                fmt::format("give a 0-based output column from 0 to {}", output.output_width() - 1));
+  }
   const double input_mean = model.input_scaler.mean()(0, 0);
   const double input_scale = model.input_scaler.scale()(0, 0);
-  const double target_mean = model.target_scaler.mean()(0, 0);
-  const double target_scale = model.target_scaler.scale()(0, 0);
+  const double target_mean = model.target_scaler.mean()(0, target);
+  const double target_scale = model.target_scaler.scale()(0, target);
 
   Decomposition result;
   result.activation = hidden.activation();
+  result.target = target;
   result.xs = xs;
-  result.output_bias = target_scale * output.bias()(0, 0) + target_mean;
+  result.output_bias = target_scale * output.bias()(0, target) + target_mean;
   std::vector<double> total(xs.size(), result.output_bias);
 
   const Index units = hidden.output_width();
@@ -67,7 +70,7 @@ Decomposition decompose(const Model& model, const std::vector<float>& xs) {
     term.unit = i;
     const double w = hidden.weight()(0, i);
     const double b = hidden.bias()(0, i);
-    term.output_weight = target_scale * output.weight()(i, 0);
+    term.output_weight = target_scale * output.weight()(i, target);
     term.input_weight = w / input_scale;
     term.input_bias = b - w * input_mean / input_scale;
     term.values.reserve(xs.size());

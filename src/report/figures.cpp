@@ -307,11 +307,14 @@ GnuplotFigure units_figure(const std::string& name, const Model& model, const De
   const std::vector<std::size_t> order = parts.order_by_span();
   const std::size_t shown = top_units == 0 ? order.size() : std::min(top_units, order.size());
   const std::size_t hidden_count = order.size() - shown;
-  const std::string target_name = model.target_names.empty() ? "y" : model.target_names.front();
+  const auto target = static_cast<std::size_t>(parts.target);
+  const std::string target_name = target < model.target_names.size() ? model.target_names[target] : "y";
+  const bool several_targets = model.target_names.size() > 1;
 
   GnuplotFigure figure;
   figure.name = name;
   figure.title = fmt::format("{} {} units and their sum", parts.units.size(), to_string(parts.activation));
+  if (several_targets) figure.title += fmt::format(" for target {}", target_name);
   if (hidden_count > 0) figure.title += fmt::format(" (largest {} drawn)", shown);
 
   // Block 0: the data points, when given. Block 1: x, total, then one column per drawn unit,
@@ -322,7 +325,7 @@ GnuplotFigure units_figure(const std::string& name, const Model& model, const De
     const std::size_t stride = plot_stride(data_rows);
     for (std::size_t r = 0; r < data_rows; r += stride) {
       figure.data += fmt::format("{} {}\n", data_number(data->inputs(static_cast<Index>(r), 0)),
-                                 data_number(data->targets(static_cast<Index>(r), 0)));
+                                 data_number(data->targets(static_cast<Index>(r), parts.target)));
     }
   }
   figure.data += "NaN NaN\n\n\n";
@@ -346,7 +349,7 @@ GnuplotFigure units_figure(const std::string& name, const Model& model, const De
   // beyond it, and are clipped rather than squashing the fit into a line.
   auto [low, high] = value_range(parts.total);
   if (data != nullptr) {
-    const auto [data_low, data_high] = value_range(column_values(data->targets, 0));
+    const auto [data_low, data_high] = value_range(column_values(data->targets, parts.target));
     low = std::min(low, data_low);
     high = std::max(high, data_high);
   }

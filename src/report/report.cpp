@@ -131,6 +131,19 @@ std::vector<Index> model_class_ids(const Model& model, const Dataset& data) {
   return ids;
 }
 
+// Adds the metrics on `data`, and with several targets each target's own after their means.
+void add_metric_rows(Model& model, const Dataset& data, std::vector<std::pair<std::string, std::string>>& rows) {
+  const Metrics metrics = model.evaluate(data);
+  if (metrics.targets.size() < 2) {
+    rows.emplace_back("metrics on this data", metrics.to_string());
+    return;
+  }
+  rows.emplace_back("metrics on this data", fmt::format("{} (mean of {} targets)", metrics.to_string(), metrics.targets.size()));
+  for (std::size_t t = 0; t < metrics.targets.size() && t < model.target_names.size(); ++t) {
+    rows.emplace_back(fmt::format("metrics of target {}", model.target_names[t]), metrics.targets[t].to_string());
+  }
+}
+
 std::string summary_table(const Model& model, const Dataset& data, const TrainResult* history) {
   std::vector<std::pair<std::string, std::string>> rows;
   rows.emplace_back("task", to_string(model.task));
@@ -143,7 +156,7 @@ std::string summary_table(const Model& model, const Dataset& data, const TrainRe
     rows.emplace_back("target", fmt::format("{}", fmt::join(model.target_names, ", ")));
   }
   rows.emplace_back("data", fmt::format("{} ({} rows)", data.source.empty() ? "in memory" : data.source, data.rows()));
-  rows.emplace_back("metrics on this data", const_cast<Model&>(model).evaluate(data).to_string());
+  add_metric_rows(const_cast<Model&>(model), data, rows);
   if (history != nullptr && !history->history.empty()) {
     const char* unit = history_unit(*history);
     rows.emplace_back("training", fmt::format("{} {}s in {:.1f} s, kept {} {}{}", history->history.size(), unit,
@@ -319,8 +332,11 @@ ReportResult write_report(Model& model, const Dataset& data, const TrainResult* 
       if (const auto reason = decomposition_unsupported_reason(model)) {
         result.notes.push_back(fmt::format("Hidden-unit decomposition: {}.", *reason));
       } else {
-        const Decomposition parts = decompose(model, decomposition_grid(model, &data));
-        figures.push_back(report_detail::units_figure("units", model, parts, &data, options.top_units));
+        const std::vector<float> grid = decomposition_grid(model, &data);
+        for (Index t = 0; t < targets; ++t) {
+          const Decomposition parts = decompose(model, grid, t);
+          figures.push_back(report_detail::units_figure(figure_name("units", t, targets), model, parts, &data, options.top_units));
+        }
       }
     } else if (model.input_width() == 2) {
       for (const TargetColumn& column : columns) {

@@ -165,6 +165,14 @@ json metrics_to_json(const Metrics& metrics) {
   if (metrics.mae) out["mae"] = finite_or_null(*metrics.mae);
   if (metrics.r2) out["r2"] = finite_or_null(*metrics.r2);
   if (metrics.accuracy) out["accuracy"] = finite_or_null(*metrics.accuracy);
+  // Only several targets add the per-target values, so single-target checkpoints stay as they were.
+  if (metrics.targets.size() > 1) {
+    json targets = json::array();
+    for (const TargetMetrics& column : metrics.targets) {
+      targets.push_back({{"rmse", finite_or_null(column.rmse)}, {"mae", finite_or_null(column.mae)}, {"r2", finite_or_null(column.r2)}});
+    }
+    out["targets"] = targets;
+  }
   return out;
 }
 
@@ -176,6 +184,18 @@ Metrics metrics_from_json(const json& in, const std::string& source) {
   if (in.contains("mae")) metrics.mae = number_or(in.at("mae"), nan, source, "mae");
   if (in.contains("r2")) metrics.r2 = number_or(in.at("r2"), nan, source, "r2");
   if (in.contains("accuracy")) metrics.accuracy = number_or(in.at("accuracy"), nan, source, "accuracy");
+  if (in.contains("targets")) {
+    const json& targets = in.at("targets");
+    if (!targets.is_array()) fail(source, "'validation_metrics' member 'targets' is not an array");
+    for (const json& column : targets) {
+      if (!column.is_object()) fail(source, "an entry of 'validation_metrics' member 'targets' is not an object");
+      TargetMetrics target;
+      target.rmse = number_or(member(column, "rmse", source), nan, source, "rmse");
+      target.mae = number_or(member(column, "mae", source), nan, source, "mae");
+      target.r2 = number_or(member(column, "r2", source), nan, source, "r2");
+      metrics.targets.push_back(target);
+    }
+  }
   return metrics;
 }
 

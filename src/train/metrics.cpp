@@ -20,6 +20,14 @@ std::string Metrics::to_string() const {
   return text;
 }
 
+std::string TargetMetrics::to_string() const {
+  Metrics single;
+  single.rmse = rmse;
+  single.mae = mae;
+  single.r2 = r2;
+  return single.to_string();
+}
+
 Metrics regression_metrics(ConstMatrixView predictions, ConstMatrixView targets) {
   assert(predictions.rows() == targets.rows() && predictions.cols() == targets.cols());
   Metrics metrics;
@@ -39,9 +47,14 @@ Metrics regression_metrics(ConstMatrixView predictions, ConstMatrixView targets)
       const double spread = targets(r, c) - mean;
       total += spread * spread;
     }
-    rmse += std::sqrt(squared / static_cast<double>(n));
-    mae += absolute / static_cast<double>(n);
-    r2 += total > 0.0 ? 1.0 - squared / total : (squared == 0.0 ? 1.0 : 0.0);
+    TargetMetrics column;
+    column.rmse = std::sqrt(squared / static_cast<double>(n));
+    column.mae = absolute / static_cast<double>(n);
+    column.r2 = total > 0.0 ? 1.0 - squared / total : (squared == 0.0 ? 1.0 : 0.0);
+    rmse += column.rmse;
+    mae += column.mae;
+    r2 += column.r2;
+    metrics.targets.push_back(column);
   }
   metrics.rmse = rmse / static_cast<double>(columns);
   metrics.mae = mae / static_cast<double>(columns);

@@ -24,6 +24,29 @@ TEST(RegressionMetrics, KnownValues) {
   EXPECT_FALSE(m.accuracy.has_value());
 }
 
+TEST(RegressionMetrics, EachTargetAndTheirMean) {
+  // Column 0 is predicted exactly. Column 1, at 100 times the scale, is off by 10 in every row.
+  Matrix predictions = Matrix::zeros(4, 2);
+  Matrix targets = Matrix::zeros(4, 2);
+  for (Index i = 0; i < 4; ++i) {
+    targets(i, 0) = static_cast<float>(i);
+    predictions(i, 0) = static_cast<float>(i);
+    targets(i, 1) = 100.0f * static_cast<float>(i);
+    predictions(i, 1) = 100.0f * static_cast<float>(i) + 10.0f;
+  }
+  const Metrics m = regression_metrics(predictions, targets);
+  ASSERT_EQ(m.targets.size(), 2u);
+  EXPECT_DOUBLE_EQ(m.targets[0].rmse, 0.0);
+  EXPECT_DOUBLE_EQ(m.targets[0].r2, 1.0);
+  EXPECT_DOUBLE_EQ(m.targets[1].rmse, 10.0);
+  EXPECT_DOUBLE_EQ(m.targets[1].mae, 10.0);
+  // mean 150; SS_tot = 22500 + 2500 + 2500 + 22500 = 50000, SS_res = 400
+  EXPECT_DOUBLE_EQ(m.targets[1].r2, 1.0 - 400.0 / 50000.0);
+  EXPECT_DOUBLE_EQ(*m.rmse, 5.0);
+  EXPECT_DOUBLE_EQ(*m.r2, 0.5 * (1.0 + 1.0 - 400.0 / 50000.0));
+  EXPECT_EQ(m.targets[1].to_string(), "rmse 10  mae 10  r2 0.992");
+}
+
 TEST(ClassificationMetrics, Accuracy) {
   Matrix scores = Matrix::zeros(3, 2);
   scores(0, 1) = 1.0f;  // predicts 1

@@ -87,6 +87,10 @@ Index find_column(const CsvTable& table, std::string_view name_or_index);
 
 struct DatasetOptions {
   std::string target;          // column name or 1-based index; empty means the last column
+  // Several target columns, by name or 1-based index, for a regression with one output per
+  // column (Dataset::targets is then N×T in this order). Takes the place of `target`, which must
+  // then be empty. A list of one column is the same as `target`.
+  std::vector<std::string> targets;
   std::optional<Task> task;    // empty: classification when any target cell is not a number
   bool has_target = true;      // false: every column is an input (for prediction)
   std::vector<std::string> drop;  // columns to ignore, by name or 1-based index
@@ -109,6 +113,9 @@ struct DatasetOptions {
 // class_key() are one class: surrounding spaces do not count, and numbers are compared as numbers,
 // so "1" and "1.0" are one class. Each class is named as its first row writes it, without the
 // spaces, and the names are sorted (numerically when all are numbers, else by byte order).
+// Several target columns are always read as numbers for regression. Errors for them: a column
+// given twice, a target that is also dropped, Task::classification, and a cell that is not a
+// number (named like an input cell).
 Dataset to_dataset(const CsvTable& table, const DatasetOptions& options);
 
 }  // namespace protean

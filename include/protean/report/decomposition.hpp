@@ -5,7 +5,9 @@
 //   y = B + Σᵢ Cᵢ·act(Wᵢ·x + Bᵢ)
 // with Cᵢ = scale_y·cᵢ, Wᵢ = wᵢ / scale_x, Bᵢ = bᵢ − wᵢ·mean_x / scale_x and B = scale_y·b + mean_y.
 // Each term Cᵢ·act(Wᵢ·x + Bᵢ) is one unit's contribution, and B plus their sum is the
-// network's prediction.
+// network's prediction. A network with several outputs (target columns) shares the hidden units
+// among them, and each output has its own cᵢ, b and target scale, so it is decomposed one output
+// at a time.
 //
 //   protean::Model model = protean::load_model("model.safetensors");
 //   protean::Decomposition parts = protean::decompose(model, {-1.0f, 0.0f, 1.0f});
@@ -32,6 +34,7 @@ struct UnitTerm {
 
 struct Decomposition {
   Activation activation = Activation::identity;
+  Index target = 0;            // 0-based output (target column) decomposed
   std::vector<float> xs;       // the inputs the terms are evaluated at, in the input's units
   std::vector<UnitTerm> units; // in hidden-layer order
   double output_bias = 0.0;    // B
@@ -45,8 +48,9 @@ struct Decomposition {
 // example "the network has 2 hidden layers; a decomposition needs exactly one").
 std::optional<std::string> decomposition_unsupported_reason(const Model& model);
 
-// Evaluates every hidden unit's contribution at `xs` (input units) in double precision.
-// Errors: a model for which decomposition_unsupported_reason() returns a reason.
-Decomposition decompose(const Model& model, const std::vector<float>& xs);
+// Evaluates every hidden unit's contribution to output `target` (0-based) at `xs` (input units)
+// in double precision. Errors: a model for which decomposition_unsupported_reason() returns a
+// reason, and a `target` outside the network's outputs.
+Decomposition decompose(const Model& model, const std::vector<float>& xs, Index target = 0);
 
 }  // namespace protean
