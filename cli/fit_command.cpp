@@ -38,6 +38,7 @@ struct FitCommandOptions {
   std::string test_labels;
   std::string target;
   std::vector<std::string> drop;
+  std::vector<std::string> categorical;  // columns to encode as categories although they contain numbers
   std::string task;
   std::string hidden = "64,64";
   std::string activation = "relu";
@@ -86,6 +87,7 @@ std::string application_json(const FitCommandOptions& options) {
   stored["test_labels"] = options.test_labels;
   stored["target"] = options.target;
   stored["drop"] = options.drop;
+  stored["categorical"] = options.categorical;
   stored["task"] = options.task;
   stored["output"] = options.output;
   stored["report"] = options.report;
@@ -127,6 +129,8 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
     options.test_labels = stored.at("test_labels").get<std::string>();
     options.target = stored.at("target").get<std::string>();
     options.drop = stored.at("drop").get<std::vector<std::string>>();
+    // Absent in checkpoints written before --categorical existed.
+    options.categorical = stored.value("categorical", std::vector<std::string>{});
     options.task = stored.at("task").get<std::string>();
     options.output = stored.at("output").get<std::string>();
     options.report = stored.at("report").get<std::string>();
@@ -187,7 +191,9 @@ std::vector<Index> parse_widths(const std::string& text) {
   return widths;
 }
 
-Dataset read_data(const std::string& path, const std::string& labels, const FitCommandOptions& options) {
+// Reads the training data, or with `encoding` (the training data's) test data encoded the same way.
+Dataset read_data(const std::string& path, const std::string& labels, const FitCommandOptions& options,
+                  const InputEncoding* encoding = nullptr) {
   if (!labels.empty()) return read_idx_dataset(path, labels);
   if (looks_like_idx(path)) {
     throw Error(Location{path}, "this looks like an IDX images file but no labels file was given",
@@ -196,9 +202,24 @@ Dataset read_data(const std::string& path, const std::string& labels, const FitC
   DatasetOptions dataset_options;
   dataset_options.target = options.target;
   dataset_options.drop = options.drop;
+  if (encoding != nullptr) {
+    dataset_options.encoding = *encoding;
+  } else {
+    dataset_options.categorical = options.categorical;
+  }
   if (options.task == "regression") dataset_options.task = Task::regression;
   if (options.task == "classification") dataset_options.task = Task::classification;
   return to_dataset(read_csv(path, csv_options(options.data_options)), dataset_options);
+}
+
+// Prints one line per categorical input column: its categories and the inputs they became.
+void print_categorical_columns(const InputEncoding& encoding) {
+  for (const InputColumn& column : encoding.columns()) {
+    if (!column.is_categorical()) continue;
+    const std::size_t count = column.categories.size();
+    std::printf("categorical: column '%s' has %zu categor%s (%s) and became %zu 0/1 input%s\n", column.name.c_str(), count,
+                count == 1 ? "y" : "ies", list_categories(column).c_str(), count, count == 1 ? "" : "s");
+  }
 }
 
 // Warns about options given on the command line that the chosen loss or schedule does not read.
@@ -270,13 +291,18 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
                   "give a folder for the report; it is created when missing");
     }
   }
+  if (!options.data_options.labels.empty() && !options.categorical.empty()) {
+    throw Error(Location{options.data}, "--categorical names CSV columns, but the data are IDX images (--labels)",
+                "leave out --categorical; IDX pixels are always numeric inputs");
+  }
   const Dataset data = read_data(options.data, options.data_options.labels, options);
   std::unique_ptr<Dataset> test;
   if (!options.test.empty()) {
     if (!options.data_options.labels.empty() && options.test_labels.empty()) {
       throw Error(Location{options.test}, "a test images file needs its labels file", "add --test-labels");
     }
-    test = std::make_unique<Dataset>(read_data(options.test, options.test_labels, options));
+    test = std::make_unique<Dataset>(
+        read_data(options.test, options.test_labels, options, data.encoding.empty() ? nullptr : &data.encoding));
     if (test->inputs.cols() != data.inputs.cols() || test->task != data.task) {
       throw Error(Location{test->source},
                   fmt::format("the test data has {} input columns ({}) but the training data has {} ({})", test->inputs.cols(),
@@ -295,6 +321,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
                 to_string(data.task));
     if (data.task == Task::classification) std::printf(" with %lld classes", static_cast<long long>(data.class_count()));
     std::printf("\n");
+    print_categorical_columns(data.encoding);
     std::fflush(stdout);
   }
   if (!options.report.empty() && !program_available("gnuplot")) {
@@ -486,6 +513,13 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("-t,--target", options->target, "Target column: a name or a 1-based index (default: the last column)")
       ->check(non_empty_value());
   command->add_option("--drop", options->drop, "Columns to ignore, by name or 1-based index; repeat it or separate with commas")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
+  command->add_option("--categorical", options->categorical,
+                      "Input columns to encode as one 0/1 input per category although they contain numbers (zip codes, "
+                      "1/2/3 codes), by name or 1-based index; repeat it or separate with commas. Columns of mostly "
+                      "text are encoded so without it")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');

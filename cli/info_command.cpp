@@ -64,6 +64,12 @@ void run_info(const InfoOptions& options) {
                         model.input_scaler.mean()(0, c), model.input_scaler.scale()(0, c));
   }
   if (shown < model.input_width()) text += fmt::format("  ... {} more (--all-columns lists them)\n", model.input_width() - shown);
+  const InputEncoding encoding = model.encoding();
+  for (const InputColumn& column : encoding.columns()) {
+    if (!column.is_categorical()) continue;
+    text += fmt::format("categorical:  column '{}', {} categories ({}), one 0/1 input each, not standardized\n", column.name,
+                        column.categories.size(), list_categories(column));
+  }
   if (model.target_scaler.fitted()) {
     for (Index c = 0; c < model.target_scaler.width(); ++c) {
       // The center is the mean, or the median for the mae and huber losses.
