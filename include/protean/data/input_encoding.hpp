@@ -6,9 +6,9 @@
 // numbers are compared as numbers ("1" and "1.0" are one category), other text byte by byte.
 // The input of category K of column "sex" is named "sex=K".
 //
-// fit() does not standardize the 0/1 inputs: the model's input scaler has mean 0 and scale 1 for
-// them, so a rare category's 1 stays 1 instead of becoming a large z-score, and a weight on it is
-// the effect of that category.
+// fit() does not standardize the 0/1 inputs, so the model's input scaler has mean 0 and scale 1
+// for them. A rare category's 1 then stays 1 instead of becoming a large z-score, and a weight on
+// it is the effect of that category.
 //
 // A trained model stores its encoding (Model::input_encoding), so raw rows can be encoded the
 // same way the training data were:
@@ -70,10 +70,10 @@ class InputEncoding {
   std::optional<Index> find_category(Index column, std::string_view text) const;
 
   // Encodes rows of raw cells: rows[r][c] is the text of column c. Numeric cells are read like
-  // CSV cells (parse_number()). Throws an Error naming the 1-based row, the column and the value
-  // for a row with another number of cells than column_count(), an empty cell, a missing-value
-  // marker (is_missing_marker()), a numeric cell that is not a finite number, and a category the
-  // encoding does not have (listing the first known ones).
+  // CSV cells (parse_number()). Errors name the 1-based row, the column and the value. They are
+  // thrown for a row with another number of cells than column_count(), an empty cell, a
+  // missing-value marker (is_missing_marker()), a numeric cell that is not a finite number, and a
+  // category the encoding does not have (listing the first known ones).
   Matrix encode(const std::vector<std::vector<std::string>>& rows) const;
 
   bool operator==(const InputEncoding& other) const = default;
