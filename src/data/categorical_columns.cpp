@@ -97,6 +97,25 @@ InputColumn collect_categories(const CsvTable& table, Index column, bool forced,
   return InputColumn{column_name(table, column), std::move(names)};
 }
 
+void check_encoded_size(const CsvTable& table, const InputEncoding& encoding) {
+  if (!encoding.has_categorical()) return;
+  const double values = static_cast<double>(table.row_count()) * static_cast<double>(encoding.width());
+  if (values <= kMaxEncodedValues) return;
+
+  const InputColumn* widest = nullptr;
+  for (const InputColumn& column : encoding.columns()) {
+    if (widest == nullptr || column.width() > widest->width()) widest = &column;
+  }
+  const double gib = values * sizeof(float) / double(1ll << 30);
+  throw Error(Location{table.source},
+              fmt::format("the {} rows would take {} inputs each after one-hot encoding, {:.1f} GiB of memory, more "
+                          "than the {:.0f} GiB limit; column {} alone has {} categories",
+                          table.row_count(), encoding.width(), gib, kMaxEncodedValues * sizeof(float) / double(1ll << 30),
+                          quote_value(widest->name), widest->categories.size()),
+              "drop columns with many categories with --drop, group their values into fewer categories, or split the "
+              "file into smaller files");
+}
+
 Index read_category_cell(const CsvTable& table, Index row, Index column, const InputEncoding& encoding,
                          Index encoded_column, const DatasetOptions& options) {
   check_filled(table, row, column, options);

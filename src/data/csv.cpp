@@ -998,6 +998,7 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   }
   data.encoding = encode_input_columns(table, roles, options);
   data.input_names = data.encoding.input_names();
+  detail::check_encoded_size(table, data.encoding);
 
   // A column of mostly text is categorical unless a trained model's encoding marks it numeric, so
   // only then does a numeric column of text get its own fix.

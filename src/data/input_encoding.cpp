@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
 #include "protean/data/csv.hpp"
 #include "protean/data/dataset.hpp"
@@ -20,14 +19,14 @@ InputEncoding::InputEncoding(std::vector<InputColumn> columns) : columns_(std::m
     if (column.name.empty()) {
       throw Error(fmt::format("input column {} of the encoding has no name", c + 1), "give every input column a name");
     }
-    std::set<std::string> keys;
+    std::unordered_map<std::string, Index>& ids = category_ids_.emplace_back();
     for (const std::string& category : column.categories) {
       const std::string key = class_key(category);
       if (key.empty()) {
         throw Error(fmt::format("input column '{}' has an empty category", column.name),
                     "give every category some text other than spaces");
       }
-      if (!keys.insert(key).second) {
+      if (!ids.try_emplace(key, static_cast<Index>(ids.size())).second) {
         throw Error(fmt::format("input column '{}' lists the category {} twice (categories are compared without "
                                 "surrounding spaces, and numbers as numbers)",
                                 column.name, quote_value(category)),
@@ -74,12 +73,10 @@ std::vector<std::string> InputEncoding::input_names() const {
 }
 
 std::optional<Index> InputEncoding::find_category(Index column, std::string_view text) const {
-  const InputColumn& encoded = columns_.at(static_cast<std::size_t>(column));
-  const std::string key = class_key(text);
-  for (std::size_t k = 0; k < encoded.categories.size(); ++k) {
-    if (class_key(encoded.categories[k]) == key) return static_cast<Index>(k);
-  }
-  return std::nullopt;
+  const auto& ids = category_ids_.at(static_cast<std::size_t>(column));
+  const auto found = ids.find(class_key(text));
+  if (found == ids.end()) return std::nullopt;
+  return found->second;
 }
 
 Matrix InputEncoding::encode(const std::vector<std::vector<std::string>>& rows) const {

@@ -114,6 +114,26 @@ TEST(CategoricalColumns, IdLikeColumnNeedsForcing) {
   EXPECT_EQ(forced.inputs.cols(), 30);
 }
 
+TEST(CategoricalColumns, ForcedLimitIsEnforced) {
+  std::string text = "code,y\n";
+  for (int r = 0; r < 10'001; ++r) text += fmt::format("{},1\n", r);
+  const Error error = error_from([&] { dataset_from(text, categorical_option({"code"})); });
+  EXPECT_THAT(error.problem(), HasSubstr("input column 'code' has 10001 distinct values"));
+  EXPECT_THAT(error.problem(), HasSubstr("more than the 10000 categories --categorical encodes"));
+  EXPECT_THAT(error.fix(), HasSubstr("--drop 1"));
+}
+
+// 110,000 rows × 10,000 inputs would be 4.1 GiB of float32, above the 4 GiB limit.
+TEST(CategoricalColumns, HugeEncodingIsRejectedBeforeAllocation) {
+  std::string text = "code,y\n";
+  for (int r = 0; r < 110'000; ++r) text += fmt::format("{},1\n", r % 10'000);
+  const Error error = error_from([&] { dataset_from(text, categorical_option({"code"})); });
+  EXPECT_EQ(error.where().file, "test.csv");
+  EXPECT_THAT(error.problem(), HasSubstr("the 110000 rows would take 10000 inputs each after one-hot encoding, 4.1 GiB"));
+  EXPECT_THAT(error.problem(), HasSubstr("column 'code' alone has 10000 categories"));
+  EXPECT_THAT(error.fix(), HasSubstr("--drop"));
+}
+
 TEST(CategoricalColumns, TenCategoriesInTwentyRowsAreAccepted) {
   std::string text = "kind,y\n";
   for (int r = 0; r < 20; ++r) text += fmt::format("k{},{}\n", r % 10, r);

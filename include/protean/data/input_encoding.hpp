@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "protean/tensor.hpp"
@@ -82,6 +83,8 @@ class InputEncoding {
   std::vector<InputColumn> columns_;
   std::vector<Index> offsets_;
   Index width_ = 0;
+  // Per column, class_key() of each category to its index, so that a cell costs one lookup.
+  std::vector<std::unordered_map<std::string, Index>> category_ids_;
 };
 
 // Returns the name of the input of one category, "column=category".
