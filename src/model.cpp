@@ -226,7 +226,7 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
   const Index expected = input_count + (with_targets ? 1 : 0);
   if (table.column_count() != expected) {
     throw Error(Location{table.source},
-                fmt::format("expected {} columns ({} input{}{}) but found {}{}", expected, input_count,
+                fmt::format("expected {} columns ({} input column{}{}) but found {}{}", expected, input_count,
                             input_count == 1 ? "" : "s", with_targets ? " and the target, last" : "",
                             table.column_count(), table.has_header ? fmt::format(" ({})", fmt::join(names, ", ")) : std::string()),
                 fmt::format("give the columns the model was trained on: {}", fmt::join(input_columns, ", ")));

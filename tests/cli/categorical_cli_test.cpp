@@ -93,6 +93,18 @@ TEST(CategoricalCli, PredictReadsOriginalColumns) {
   // F has 16 base rings and I has 4.
   EXPECT_GT(std::stod(match[1]) - std::stod(match[2]), 8.0) << out;
 
+  // Without a header the columns are taken by position, as in training: sex, then length.
+  dir.write("headerless.csv", "F,0.3\nI,0.3\n");
+  const auto by_position = run_cli(dir.path(), "predict m.safetensors headerless.csv -o position.csv");
+  ASSERT_EQ(by_position.exit_code, 0) << by_position.err;
+  EXPECT_EQ(read_text(dir.path() / "position.csv"), out);
+
+  dir.write("extra.csv", "F,0.3,1\n");
+  const auto extra = run_cli(dir.path(), "predict m.safetensors extra.csv");
+  EXPECT_EQ(extra.exit_code, 1);
+  EXPECT_THAT(extra.err, HasSubstr("expected 2 columns (2 input columns) but found 3"));
+  EXPECT_THAT(extra.err, HasSubstr("sex, length"));
+
   const auto info = run_cli(dir.path(), "info m.safetensors");
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_THAT(info.out, HasSubstr("sex=F"));
