@@ -187,6 +187,14 @@ TEST(CategoricalCli, ResumeKeepsCategoricalOption) {
   EXPECT_THAT(resumed.out, HasSubstr("categorical: column 'zip' has 3 categories ('10', '20', '30')"));
 }
 
+TEST(CategoricalCli, CategoricalWithIdxIsRejected) {
+  TempDir dir;
+  const auto fit = run_cli(dir.path(), "fit images-idx3-ubyte --labels labels-idx1-ubyte --categorical 1 -o m.safetensors");
+  EXPECT_EQ(fit.exit_code, 1);
+  EXPECT_THAT(fit.err, HasSubstr("images-idx3-ubyte: --categorical names CSV columns, but the data are IDX images"));
+  EXPECT_THAT(fit.err, HasSubstr("leave out --categorical"));
+}
+
 TEST(CategoricalCli, TooManyCategoriesIsAnError) {
   TempDir dir;
   std::string text = "name,x,y\n";

@@ -185,6 +185,21 @@ TEST(CategoricalColumns, EncodingWithOtherColumnCountIsRejected) {
   EXPECT_THAT(error.problem(), HasSubstr("the data has 2 input columns ('a', 'b') but the model was trained on 1 ('a')"));
 }
 
+TEST(CategoricalColumns, EncodingWithCategoricalOptionIsRejected) {
+  DatasetOptions options = encoding_option(InputEncoding({InputColumn{"a", {}}}));
+  options.categorical = {"a"};
+  const Error error = error_from([&] { dataset_from("a,y\n1,2\n", options); });
+  EXPECT_THAT(error.problem(), HasSubstr("DatasetOptions::categorical is set together with an encoding"));
+}
+
+// Categories go into the model file's JSON, which must be UTF-8, so a Latin-1 "è" (byte 0xE8) is rejected
+// at its cell instead of failing the save after training.
+TEST(CategoricalColumns, Latin1CategoryIsLocated) {
+  const Error error = error_from([] { dataset_from("town,y\nParis,1\nS\xe8te,2\nParis,3\n"); });
+  EXPECT_EQ(error.where().to_string(), "test.csv:3:1");
+  EXPECT_THAT(error.problem(), HasSubstr("category 'S\xe8te' is not valid UTF-8 (byte 0xE8 at offset 1)"));
+}
+
 TEST(CategoricalColumns, StrayTextSuggestsCategorical) {
   const Error error = error_from([] { dataset_from("a,y\n1,2\n2,3\nabc,4\n"); });
   EXPECT_EQ(error.where().line, 4);

@@ -85,6 +85,16 @@ TEST(InputEncoding, RepeatedCategoryIsRejected) {
   EXPECT_THAT(error.problem(), HasSubstr("input column 'code' lists the category '1.0' twice"));
 }
 
+TEST(InputEncoding, ColumnWithoutNameIsRejected) {
+  const Error error = error_from([] { InputEncoding({InputColumn{"a", {}}, InputColumn{"", {}}}); });
+  EXPECT_THAT(error.problem(), HasSubstr("input column 2 of the encoding has no name"));
+}
+
+TEST(InputEncoding, EmptyCategoryIsRejected) {
+  const Error error = error_from([] { InputEncoding({InputColumn{"sex", {"F", " "}}}); });
+  EXPECT_THAT(error.problem(), HasSubstr("input column 'sex' has an empty category"));
+}
+
 TEST(InputEncoding, ListCategoriesShortensLongLists) {
   InputColumn column{"id", {}};
   for (int k = 0; k < 12; ++k) column.categories.push_back(fmt::format("c{}", k));

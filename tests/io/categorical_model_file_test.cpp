@@ -144,6 +144,19 @@ TEST(CategoricalModelFile, InputColumnsMustMatchInputNames) {
   EXPECT_THAT(load_error(not_text), HasSubstr("a category of input column 'color' is not a string"));
 }
 
+TEST(CategoricalModelFile, MalformedInputColumnsAreRejected) {
+  const std::string bytes = serialize_model(color_model());
+  const std::string not_list = with_metadata(bytes, [](json&, json& model) { model["input_columns"] = "color"; });
+  EXPECT_THAT(load_error(not_list), HasSubstr("test.safetensors: invalid model file: 'input_columns' is not a list of 1 to 4 columns"));
+
+  const std::string no_name = with_metadata(bytes, [](json&, json& model) { model["input_columns"][1].erase("name"); });
+  EXPECT_THAT(load_error(no_name), HasSubstr("'name' is missing"));
+
+  const std::string bad_categories =
+      with_metadata(bytes, [](json&, json& model) { model["input_columns"][0]["categories"] = json::array(); });
+  EXPECT_THAT(load_error(bad_categories), HasSubstr("the categories of input column 'color' are not a list of 1 to 4 names"));
+}
+
 // The version 1 fixture predates input_columns; it must load as numeric columns and read its CSV.
 TEST(CategoricalModelFile, OldModelReadsItsCsv) {
   Model model = load_model(kFixtures / "v1_regression_2-3-1.safetensors");
