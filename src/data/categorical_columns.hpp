@@ -38,8 +38,8 @@ void sort_category_names(std::vector<std::string>& names);
 void check_utf8_text(const std::string& name, const Location& where, std::string_view description);
 
 // Collects the categories of `column` for a new encoding, sorted as sort_category_names() does.
-// `forced` marks a column named by DatasetOptions::categorical, which may contain numbers and up to
-// kMaxForcedCategories categories. Throws an Error for too many categories (naming the column,
+// `forced` marks a column named by DatasetOptions::categorical, which may contain numbers and up
+// to kMaxForcedCategories categories. Throws an Error for too many categories (naming the column,
 // the count and the options that help), and for an empty or missing-value cell (naming the cell).
 InputColumn collect_categories(const CsvTable& table, Index column, bool forced, const DatasetOptions& options);
 

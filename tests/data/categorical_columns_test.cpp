@@ -192,8 +192,8 @@ TEST(CategoricalColumns, EncodingWithCategoricalOptionIsRejected) {
   EXPECT_THAT(error.problem(), HasSubstr("DatasetOptions::categorical is set together with an encoding"));
 }
 
-// Categories go into the model file's JSON, which must be UTF-8, so a Latin-1 "è" (byte 0xE8) is rejected
-// at its cell instead of failing the save after training.
+// Categories go into the model file's JSON, which must be UTF-8, so a Latin-1 "è" (byte 0xE8) is
+// rejected at its cell instead of failing the save after training.
 TEST(CategoricalColumns, Latin1CategoryIsLocated) {
   const Error error = error_from([] { dataset_from("town,y\nParis,1\nS\xe8te,2\nParis,3\n"); });
   EXPECT_EQ(error.where().to_string(), "test.csv:3:1");
