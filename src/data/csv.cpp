@@ -1052,8 +1052,21 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
 namespace detail {
 
 bool column_is_mostly_text(const CsvTable& table, Index column) {
-  const TextCount count = count_text_cells(table, column);
-  return 2 * count.text > count.filled;
+  // Text outnumbers half the filled cells exactly when it outnumbers the numeric cells, which it
+  // cannot once those fill half the rows, so the scan of a numeric column stops there.
+  Index text = 0;
+  Index numeric = 0;
+  for (const auto& row : table.rows) {
+    const std::string& cell = row[static_cast<std::size_t>(column)];
+    if (!has_text(cell)) continue;
+    if (!is_numeric_or_missing(cell)) {
+      ++text;
+      continue;
+    }
+    ++numeric;
+    if (2 * numeric >= table.row_count()) return false;
+  }
+  return text > numeric;
 }
 
 void sort_category_names(std::vector<std::string>& names) { sort_class_names(names); }
