@@ -518,8 +518,8 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->delimiter(',');
   command->add_option("--categorical", options->categorical,
                       "Input columns to encode as one 0/1 input per category although they contain numbers (zip codes, "
-                      "1/2/3 codes), by name or 1-based index; repeat it or separate with commas. Columns of mostly "
-                      "text are encoded so without it")
+                      "1/2/3 codes), by name or 1-based index; repeat it or separate with commas. Columns whose filled "
+                      "cells are mostly text are encoded this way without it")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');
