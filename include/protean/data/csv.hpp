@@ -109,9 +109,10 @@ struct DatasetOptions {
 // it, or when more than half of its filled cells contain text (not numbers, numbers written with
 // ',' or missing-value markers). It becomes one 0/1 input per category (input_encoding.hpp),
 // with categories compared and sorted as class names are (below). A detected categorical column
-// with more than 100 categories, or with 20 or more that fill more than half its cells (a name
-// or an id), is an error that names the column and the count. Other input cells must be finite
-// numbers. Errors name the cell (file:line:column), its text and the column name, and say what
+// with more than 100 categories, or with 20 or more that outnumber half its filled cells (a name
+// or an id), is an error that names the column and the count. So is a table whose inputs would
+// take more than 4 GiB of float32 after one-hot encoding. Other input cells must be finite
+// numbers. Errors name the cell (file:line:column), its text and the column name, and state what
 // to do, for an empty cell, a missing-value marker (NA, N/A, NaN, null, None, ?, - and the like)
 // in any input column, a number written with ',' (a decimal comma or thousands separators),
 // another cell that is not a number, infinity, and a category that options.encoding lacks.

@@ -20,8 +20,8 @@ struct Dataset {
   Matrix inputs;   // N×I
   Matrix targets;  // N×T for regression; N×1 holding class ids 0..C-1 for classification
   std::vector<std::string> input_names;   // I names
-  // How the original columns became the I inputs (to_dataset() fills it); empty where every
-  // input is a numeric column of its own, as in a Dataset built in memory or read from IDX files.
+  // The encoding of the original columns as the I inputs, which to_dataset() fills. It is empty
+  // where every input is a numeric column of its own, as in a Dataset built in memory or from IDX.
   InputEncoding encoding;
   std::vector<std::string> target_names;  // T names
   std::vector<std::string> class_names;   // C names, classification only; class id = index

@@ -71,10 +71,10 @@ class InputEncoding {
   std::optional<Index> find_category(Index column, std::string_view text) const;
 
   // Encodes rows of raw cells: rows[r][c] is the text of column c. Numeric cells are read like
-  // CSV cells (parse_number()). Errors name the 1-based row, the column and the value. They are
-  // thrown for a row with another number of cells than column_count(), an empty cell, a
-  // missing-value marker (is_missing_marker()), a numeric cell that is not a finite number, and a
-  // category the encoding does not have (listing the first known ones).
+  // CSV cells (parse_number()). Errors name the 1-based row, the column and the value. The
+  // encoding throws them for a row whose cell count is not column_count(), an empty cell and a
+  // missing-value marker (is_missing_marker()). It also throws them for a numeric cell that is
+  // not a finite number and a category it does not have, listing the first known ones.
   Matrix encode(const std::vector<std::vector<std::string>>& rows) const;
 
   bool operator==(const InputEncoding& other) const = default;
