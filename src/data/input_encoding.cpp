@@ -16,8 +16,11 @@ InputEncoding::InputEncoding(std::vector<InputColumn> columns) : columns_(std::m
   offsets_.reserve(columns_.size());
   for (std::size_t c = 0; c < columns_.size(); ++c) {
     const InputColumn& column = columns_[c];
-    if (column.name.empty()) {
-      throw Error(fmt::format("input column {} of the encoding has no name", c + 1), "give every input column a name");
+    // Numeric columns may be unnamed, as inputs of models built in C++ and saved before
+    // encodings existed can be, but a category's input is named after its column.
+    if (column.name.empty() && column.is_categorical()) {
+      throw Error(fmt::format("categorical input column {} of the encoding has no name", c + 1),
+                  "give every categorical input column a name");
     }
     std::unordered_map<std::string, Index>& ids = category_ids_.emplace_back();
     for (const std::string& category : column.categories) {

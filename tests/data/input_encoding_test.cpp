@@ -85,9 +85,15 @@ TEST(InputEncoding, RepeatedCategoryIsRejected) {
   EXPECT_THAT(error.problem(), HasSubstr("input column 'code' lists the category '1.0' twice"));
 }
 
-TEST(InputEncoding, ColumnWithoutNameIsRejected) {
-  const Error error = error_from([] { InputEncoding({InputColumn{"a", {}}, InputColumn{"", {}}}); });
-  EXPECT_THAT(error.problem(), HasSubstr("input column 2 of the encoding has no name"));
+TEST(InputEncoding, UnnamedCategoricalColumnIsRejected) {
+  const Error error = error_from([] { InputEncoding({InputColumn{"a", {}}, InputColumn{"", {"x"}}}); });
+  EXPECT_THAT(error.problem(), HasSubstr("categorical input column 2 of the encoding has no name"));
+}
+
+// A model built in C++ may have saved an empty input name, and must still load.
+TEST(InputEncoding, UnnamedNumericColumnIsAccepted) {
+  const InputEncoding encoding = InputEncoding::numeric({"", "b"});
+  EXPECT_THAT(encoding.input_names(), ElementsAre("", "b"));
 }
 
 TEST(InputEncoding, EmptyCategoryIsRejected) {

@@ -120,6 +120,21 @@ TEST(CategoricalModelFile, NumericModelKeepsOldLayout) {
   EXPECT_FALSE(json::parse(metadata["model"].get<std::string>()).contains("input_columns"));
 }
 
+// Files without input_columns get one numeric column per input name, and a model built in C++
+// may have named an input "".
+TEST(CategoricalModelFile, UnnamedNumericInputStillLoads) {
+  Dataset data = to_dataset(parse_csv("a,b,y\n1,2,3\n2,1,3\n3,3,6\n4,1,5\n", "numbers.csv"), DatasetOptions{});
+  data.input_names = {"", "b"};
+  data.encoding = InputEncoding();
+  FitOptions options;
+  options.hidden = {3};
+  options.epochs = 1;
+  options.search = SearchMode::off;
+  const Model loaded = deserialize_model(serialize_model(fit(data, options).model), "memory");
+  EXPECT_THAT(loaded.input_names, ElementsAre("", "b"));
+  EXPECT_THAT(loaded.encoding().column_names(), ElementsAre("", "b"));
+}
+
 TEST(CategoricalModelFile, InputColumnsNeedVersion3) {
   const std::string bytes = with_metadata(serialize_model(color_model()), [](json& metadata, json&) {
     metadata["format_version"] = "2";

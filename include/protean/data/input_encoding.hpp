@@ -47,8 +47,9 @@ struct InputColumn {
 class InputEncoding {
  public:
   InputEncoding() = default;
-  // Throws Error for a column without a name, a category that is empty or whose class_key()
-  // repeats an earlier one of its column, since a cell could then not pick one input.
+  // Throws Error for a categorical column without a name, and for a category that is empty or
+  // whose class_key() repeats an earlier one of its column, since a cell could then not pick one
+  // input.
   explicit InputEncoding(std::vector<InputColumn> columns);
   // An encoding in which every column is numeric.
   static InputEncoding numeric(const std::vector<std::string>& names);
