@@ -42,6 +42,7 @@ struct FitCommandOptions {
   // (target_columns() splits it once the header is known).
   std::vector<std::string> targets;
   std::vector<std::string> drop;
+  std::vector<std::string> categorical;  // columns to encode as categories although they contain numbers
   std::string task;
   std::string hidden = "64,64";
   std::string activation = "relu";
@@ -95,6 +96,7 @@ std::string application_json(const FitCommandOptions& options) {
     stored["target"] = options.targets;
   }
   stored["drop"] = options.drop;
+  stored["categorical"] = options.categorical;
   stored["task"] = options.task;
   stored["output"] = options.output;
   stored["report"] = options.report;
@@ -142,6 +144,8 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
       options.targets = single.empty() ? std::vector<std::string>{} : std::vector<std::string>{single};
     }
     options.drop = stored.at("drop").get<std::vector<std::string>>();
+    // Absent in checkpoints written before --categorical existed.
+    options.categorical = stored.value("categorical", std::vector<std::string>{});
     options.task = stored.at("task").get<std::string>();
     options.output = stored.at("output").get<std::string>();
     options.report = stored.at("report").get<std::string>();
@@ -229,7 +233,9 @@ std::vector<std::string> target_columns(const std::vector<std::string>& values, 
   return columns;
 }
 
-Dataset read_data(const std::string& path, const std::string& labels, const FitCommandOptions& options) {
+// Reads the training data, or with `encoding` (the training data's) test data encoded the same way.
+Dataset read_data(const std::string& path, const std::string& labels, const FitCommandOptions& options,
+                  const InputEncoding* encoding = nullptr) {
   if (!labels.empty()) return read_idx_dataset(path, labels);
   if (looks_like_idx(path)) {
     throw Error(Location{path}, "this looks like an IDX images file but no labels file was given",
@@ -245,9 +251,24 @@ Dataset read_data(const std::string& path, const std::string& labels, const FitC
     dataset_options.targets = std::move(targets);
   }
   dataset_options.drop = options.drop;
+  if (encoding != nullptr) {
+    dataset_options.encoding = *encoding;
+  } else {
+    dataset_options.categorical = options.categorical;
+  }
   if (options.task == "regression") dataset_options.task = Task::regression;
   if (options.task == "classification") dataset_options.task = Task::classification;
   return to_dataset(table, dataset_options);
+}
+
+// Prints one line per categorical input column: its categories and the inputs they became.
+void print_categorical_columns(const InputEncoding& encoding) {
+  for (const InputColumn& column : encoding.columns()) {
+    if (!column.is_categorical()) continue;
+    const std::size_t count = column.categories.size();
+    std::printf("categorical: column '%s' has %zu categor%s (%s) and became %zu 0/1 input%s\n", column.name.c_str(), count,
+                count == 1 ? "y" : "ies", list_categories(column).c_str(), count, count == 1 ? "" : "s");
+  }
 }
 
 // Warns about options given on the command line that the chosen loss or schedule does not read.
@@ -319,13 +340,18 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
                   "give a folder for the report; it is created when missing");
     }
   }
+  if (!options.data_options.labels.empty() && !options.categorical.empty()) {
+    throw Error(Location{options.data}, "--categorical names CSV columns, but the data are IDX images (--labels)",
+                "leave out --categorical; IDX pixels are always numeric inputs");
+  }
   const Dataset data = read_data(options.data, options.data_options.labels, options);
   std::unique_ptr<Dataset> test;
   if (!options.test.empty()) {
     if (!options.data_options.labels.empty() && options.test_labels.empty()) {
       throw Error(Location{options.test}, "a test images file needs its labels file", "add --test-labels");
     }
-    test = std::make_unique<Dataset>(read_data(options.test, options.test_labels, options));
+    test = std::make_unique<Dataset>(
+        read_data(options.test, options.test_labels, options, data.encoding.empty() ? nullptr : &data.encoding));
     if (test->inputs.cols() != data.inputs.cols() || test->task != data.task) {
       throw Error(Location{test->source},
                   fmt::format("the test data has {} input columns ({}) but the training data has {} ({})", test->inputs.cols(),
@@ -344,6 +370,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
                 to_string(data.task));
     if (data.task == Task::classification) std::printf(" with %lld classes", static_cast<long long>(data.class_count()));
     std::printf("\n");
+    print_categorical_columns(data.encoding);
     std::fflush(stdout);
   }
   if (!options.report.empty() && !program_available("gnuplot")) {
@@ -542,6 +569,13 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->add_option("--drop", options->drop, "Columns to ignore, by name or 1-based index; repeat it or separate with commas")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->delimiter(',');
+  command->add_option("--categorical", options->categorical,
+                      "Input columns to encode as one 0/1 input per category although they contain numbers (zip codes, "
+                      "1/2/3 codes), by name or 1-based index; repeat it or separate with commas. Columns whose filled "
+                      "cells are mostly text are encoded this way without it")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');

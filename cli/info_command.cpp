@@ -54,16 +54,26 @@ void run_info(const InfoOptions& options) {
   if (model.task == Task::classification) {
     text += fmt::format("classes:      {} ({})\n", model.class_names.size(), fmt::join(model.class_names, ", "));
   }
-  text += fmt::format("target:       {}\n", fmt::join(model.target_names, ", "));
+  text += fmt::format("{:<14}{}\n", model.target_names.size() > 1 ? "targets:" : "target:", fmt::join(model.target_names, ", "));
 
   // Preprocessing, one line per column; models with many inputs list the first 20 unless asked.
   const Index shown = options.all_columns ? model.input_width() : std::min<Index>(model.input_width(), 20);
-  text += fmt::format("inputs:       {} columns, standardized as (x - mean) / scale\n", model.input_width());
+  const Index input_columns = model.encoding().column_count();
+  text += fmt::format("inputs:       {}, standardized as (x - mean) / scale\n",
+                      input_columns == model.input_width()
+                          ? fmt::format("{} columns", input_columns)
+                          : fmt::format("{} inputs from {} columns", model.input_width(), input_columns));
   for (Index c = 0; c < shown; ++c) {
     text += fmt::format("  {:<24} mean {:<12.6g} scale {:.6g}\n", model.input_names[static_cast<std::size_t>(c)],
                         model.input_scaler.mean()(0, c), model.input_scaler.scale()(0, c));
   }
   if (shown < model.input_width()) text += fmt::format("  ... {} more (--all-columns lists them)\n", model.input_width() - shown);
+  const InputEncoding encoding = model.encoding();
+  for (const InputColumn& column : encoding.columns()) {
+    if (!column.is_categorical()) continue;
+    text += fmt::format("categorical:  column '{}', {} categories ({}), one 0/1 input each, not standardized\n", column.name,
+                        column.categories.size(), list_categories(column));
+  }
   if (model.target_scaler.fitted()) {
     for (Index c = 0; c < model.target_scaler.width(); ++c) {
       // The center is the mean, or the median for the mae and huber losses.

@@ -372,6 +372,27 @@ void check_distinct_column_names(const Dataset& data) {
 
 }  // namespace
 
+namespace {
+
+// Gives the 0/1 inputs of categorical columns mean 0 and scale 1, so they reach the network as
+// 0 and 1: a z-score would turn a rare category's 1 into a large value (1/sqrt(p) for share p).
+Standardizer keep_categories_unscaled(const Standardizer& fitted, const InputEncoding& encoding) {
+  if (!encoding.has_categorical()) return fitted;
+  Matrix mean = Matrix::copy_of(fitted.mean());
+  Matrix scale = Matrix::copy_of(fitted.scale());
+  for (Index c = 0; c < encoding.column_count(); ++c) {
+    const InputColumn& column = encoding.columns()[static_cast<std::size_t>(c)];
+    if (!column.is_categorical()) continue;
+    for (Index k = 0; k < column.width(); ++k) {
+      mean(0, encoding.offset(c) + k) = 0.0f;
+      scale(0, encoding.offset(c) + k) = 1.0f;
+    }
+  }
+  return Standardizer(std::move(mean), std::move(scale));
+}
+
+}  // namespace
+
 FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver* observer) {
   const FitOptions options = effective_options(requested);
   check_options(options);
@@ -396,6 +417,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   Model& model = result.model;
   model.task = data.task;
   model.input_names = data.input_names;
+  model.input_encoding = data.encoding.empty() ? InputEncoding::numeric(data.input_names) : data.encoding;
   model.target_names = data.target_names;
   model.class_names = data.class_names;
   const bool classification = data.task == Task::classification;
@@ -437,11 +459,12 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
         "because the fit would otherwise learn from the order of the file",
         name, data.inputs(0, c), data.inputs(data.rows() - 1, c), name));
   }
-  model.input_scaler = Standardizer::fit(train_data.inputs);
-  for (const Index column : model.input_scaler.constant_columns()) {
+  const Standardizer input_scaler = Standardizer::fit(train_data.inputs);
+  for (const Index column : input_scaler.constant_columns()) {
     result.warnings.push_back(fmt::format("input column '{}' is constant in the training rows; it cannot inform the fit",
                                           data.input_names.at(static_cast<std::size_t>(column))));
   }
+  model.input_scaler = keep_categories_unscaled(input_scaler, model.input_encoding);
   model.input_scaler.transform(train_data.inputs);
   model.input_scaler.transform(validation_data.inputs);
   // Loss, chosen first because binary cross-entropy needs a single output unit and the robust

@@ -36,6 +36,10 @@ void Model::check_inputs(const Dataset& data) const {
   }
 }
 
+InputEncoding Model::encoding() const {
+  return input_encoding.empty() ? InputEncoding::numeric(input_names) : input_encoding;
+}
+
 Matrix Model::predict(ConstMatrixView inputs) {
   check_not_empty(*this);
   if (inputs.cols() != input_width()) {
@@ -147,9 +151,11 @@ void reject_repeated_names(const CsvTable& table, const std::vector<std::string>
 }  // namespace
 
 Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets) {
+  const InputEncoding encoding = model.encoding();
+  const std::vector<std::string> input_columns = encoding.column_names();
   const auto& names = table.column_names;
   auto has_column = [&](const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); };
-  const bool by_name = table.has_header && std::all_of(model.input_names.begin(), model.input_names.end(), has_column);
+  const bool by_name = table.has_header && std::all_of(input_columns.begin(), input_columns.end(), has_column);
 
   DatasetOptions options;
   options.task = model.task;
@@ -157,7 +163,7 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
   options.inputs_can_be_dropped = false;
   options.task_can_be_set = false;
   if (by_name) {
-    std::vector<std::string> used_names = model.input_names;
+    std::vector<std::string> used_names = input_columns;
     if (with_targets) {
       const std::vector<std::string> targets =
           model.target_names.empty() ? std::vector<std::string>{std::string()} : model.target_names;
@@ -184,50 +190,72 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
       const bool used = std::find(used_names.begin(), used_names.end(), names[c]) != used_names.end();
       if (!used) options.drop_positions.push_back(static_cast<Index>(c));
     }
+
+    // to_dataset() reads the input columns in the table's order, so it gets the model's encoding
+    // in that order, and the encoded inputs are put back in the model's order afterwards.
+    std::vector<std::size_t> table_order(input_columns.size());  // model column indices by table position
+    std::vector<std::ptrdiff_t> positions(input_columns.size());
+    for (std::size_t c = 0; c < input_columns.size(); ++c) {
+      positions[c] = std::find(names.begin(), names.end(), input_columns[c]) - names.begin();
+      table_order[c] = c;
+    }
+    std::sort(table_order.begin(), table_order.end(),
+              [&](std::size_t a, std::size_t b) { return positions[a] < positions[b]; });
+    std::vector<InputColumn> columns_in_table_order;
+    for (const std::size_t c : table_order) columns_in_table_order.push_back(encoding.columns()[c]);
+    const InputEncoding table_encoding(std::move(columns_in_table_order));
+    options.encoding = table_encoding;
     Dataset data = to_dataset(table, options);
-    // to_dataset keeps the table's column order; put the inputs in the model's order.
-    Matrix ordered = Matrix::zeros(data.rows(), model.input_width());
-    for (Index c = 0; c < model.input_width(); ++c) {
-      const auto from = std::find(data.input_names.begin(), data.input_names.end(), model.input_names[static_cast<std::size_t>(c)]) -
-                        data.input_names.begin();
-      for (Index r = 0; r < data.rows(); ++r) ordered(r, c) = data.inputs(r, from);
+
+    Matrix ordered = Matrix::zeros(data.rows(), encoding.width());
+    for (std::size_t j = 0; j < table_order.size(); ++j) {
+      const auto model_column = static_cast<Index>(table_order[j]);
+      const Index from = table_encoding.offset(static_cast<Index>(j));
+      const Index to = encoding.offset(model_column);
+      const Index width = encoding.columns()[table_order[j]].width();
+      for (Index r = 0; r < data.rows(); ++r) {
+        for (Index k = 0; k < width; ++k) ordered(r, to + k) = data.inputs(r, from + k);
+      }
     }
     data.inputs = std::move(ordered);
-    data.input_names = model.input_names;
+    data.encoding = encoding;
+    data.input_names = encoding.input_names();
     return data;
   }
 
   if (table.has_header) {
     std::vector<std::string> missing;
-    for (const auto& name : model.input_names) {
+    for (const auto& name : input_columns) {
       if (!has_column(name)) missing.push_back(name);
     }
     throw Error(Location{table.source},
                 fmt::format("the header lacks the model's input column{} {} (the file has: {})", missing.size() == 1 ? "" : "s",
                             fmt::join(missing, ", "), fmt::join(names, ", ")),
                 fmt::format("name the columns {} as in training, or remove the header line to match columns by position",
-                            fmt::join(model.input_names, ", ")));
+                            fmt::join(input_columns, ", ")));
   }
   // Without a header the targets are the last columns, in the model's order.
+  const Index input_count = encoding.column_count();
   const Index target_count =
       with_targets ? std::max<Index>(1, static_cast<Index>(model.target_names.size())) : 0;
-  const Index expected = model.input_width() + target_count;
+  const Index expected = input_count + target_count;
   if (table.column_count() != expected) {
     const std::string targets_text = target_count == 0   ? std::string()
                                      : target_count == 1 ? std::string(" and the target, last")
                                                          : fmt::format(" and the {} targets, last", target_count);
     throw Error(Location{table.source},
-                fmt::format("expected {} columns ({} input{}{}) but found {}{}", expected, model.input_width(),
-                            model.input_width() == 1 ? "" : "s", targets_text, table.column_count(),
+                fmt::format("expected {} columns ({} input column{}{}) but found {}{}", expected, input_count,
+                            input_count == 1 ? "" : "s", targets_text, table.column_count(),
                             table.has_header ? fmt::format(" ({})", fmt::join(names, ", ")) : std::string()),
-                fmt::format("give the columns the model was trained on: {}", fmt::join(model.input_names, ", ")));
+                fmt::format("give the columns the model was trained on: {}", fmt::join(input_columns, ", ")));
   }
   if (target_count > 1) {
-    for (Index c = model.input_width(); c < expected; ++c) options.targets.push_back(std::to_string(c + 1));
+    for (Index c = input_count; c < expected; ++c) options.targets.push_back(std::to_string(c + 1));
   }
+  options.encoding = encoding;
   Dataset data = to_dataset(table, options);
   if (target_count > 1) data.target_names = model.target_names;
-  data.input_names = model.input_names;
+  data.input_names = encoding.input_names();
   return data;
 }
 

@@ -228,6 +228,19 @@ TEST(Fit, LbfgsWarnsAboutUnusedStepOptions) {
   EXPECT_TRUE(mentions_unused(fit(small_regression(40), options), "so --lr and --batch-size are not used"));
 }
 
+TEST(Fit, EncodingNotMatchingNamesIsRejected) {
+  Dataset data = small_regression(30);
+  data.encoding = InputEncoding({InputColumn{"a", {"x", "z"}}});
+  FitOptions options;
+  options.epochs = 1;
+  try {
+    fit(data, options);
+    FAIL() << "an encoding of inputs a=x, a=z was accepted for inputs a, b";
+  } catch (const Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("small.csv: the data's encoding names 2 inputs (a=x, a=z) but the data has 2 (a, b)"));
+  }
+}
+
 TEST(Fit, DuplicateInputNamesAreRejected) {
   Dataset data = small_regression(30);
   data.input_names = {"x1", "x1"};

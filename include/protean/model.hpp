@@ -10,6 +10,7 @@
 
 #include "protean/data/csv.hpp"
 #include "protean/data/dataset.hpp"
+#include "protean/data/input_encoding.hpp"
 #include "protean/data/standardizer.hpp"
 #include "protean/network.hpp"
 #include "protean/train/metrics.hpp"
@@ -22,13 +23,19 @@ class Model {
   Network network;
   Standardizer input_scaler;   // 1×I; fit() always fits it, an unfitted one passes inputs through
   Standardizer target_scaler;  // 1×T for regression; unfitted for classification
-  std::vector<std::string> input_names;
+  std::vector<std::string> input_names;  // I names, one per network input ("sex=M" for a category)
+  // The encoding of the original data columns as the I inputs, set by fit() and load_model(). A
+  // Model built in C++ may leave it empty, and encoding() then takes each input as a numeric column.
+  InputEncoding input_encoding;
   std::vector<std::string> target_names;
   std::vector<std::string> class_names;
   std::string loss;              // a make_loss() name: "mse", "mae", "huber", "cross_entropy" or "bce"
   std::string training_summary;  // JSON text written by fit(): options, epochs, metrics, timing
 
   Index input_width() const { return network.input_width(); }
+  // input_encoding, or an encoding of one numeric column per input name when it is empty. Encode
+  // raw rows with encoding().encode(rows) before predict().
+  InputEncoding encoding() const;
 
   // Regression: N×T predictions in the targets' units. Classification: N×C class probabilities
   // (softmax of C logits, or [1 − sigmoid(z), sigmoid(z)] for a two-class network with one logit).
@@ -46,12 +53,14 @@ class Model {
   void check_inputs(const Dataset& data) const;
 };
 
-// Picks the model's input columns out of a table. When the table has a header, it must name every
-// input; columns are taken by name and other columns are ignored. Without a header the column
-// count must equal the input count, plus the target count when with_targets. The target columns
-// are those named as the model's targets, or the last T columns of a headerless table in the
-// model's order. A header that names one of the model's columns twice is an error. Errors give
-// the expected and the found columns, and name every missing target column.
+// Picks the model's original input columns (encoding().column_names()) out of a table and encodes
+// them as in training: a categorical column becomes its 0/1 inputs, and a category the model
+// does not know is an error naming the cell. When the table has a header, it must name every
+// input column; columns are taken by name and other columns are ignored. Without a header the
+// column count must equal the input column count, plus the target count when with_targets. The
+// target columns are those named as the model's targets, or the last T columns of a headerless
+// table in the model's order. A header that names one of the model's columns twice is an error.
+// Errors give the expected and the found columns, and name every missing target column.
 Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets);
 
 }  // namespace protean

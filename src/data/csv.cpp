@@ -18,6 +18,7 @@
 
 #include <zlib.h>
 
+#include "categorical_columns.hpp"
 #include "protean/error.hpp"
 
 namespace protean {
@@ -1174,6 +1175,61 @@ void read_several_targets(const CsvTable& table, const std::vector<Index>& targe
 
 }  // namespace
 
+namespace {
+
+// Returns the encoding of the input columns in table order: options.encoding when given, else
+// one where the columns named by options.categorical and those of mostly text are categorical.
+InputEncoding encode_input_columns(const CsvTable& table, const ColumnRoles& roles, const DatasetOptions& options) {
+  const auto input_count = roles.inputs.size();
+  if (options.encoding) {
+    if (!options.categorical.empty()) {
+      throw Error(Location{table.source}, "DatasetOptions::categorical is set together with an encoding",
+                  "leave categorical empty when an encoding fixes which columns are categorical");
+    }
+    if (static_cast<std::size_t>(options.encoding->column_count()) != input_count) {
+      std::vector<std::string> names;
+      for (const Index c : roles.inputs) names.push_back(table.column_names[static_cast<std::size_t>(c)]);
+      throw Error(Location{table.source},
+                  fmt::format("the data has {} input columns ({}) but the model was trained on {} ({})", input_count,
+                              list_column_names(names), options.encoding->column_count(),
+                              list_column_names(options.encoding->column_names())),
+                  "give the input columns the model was trained on");
+    }
+    return *options.encoding;
+  }
+
+  std::vector<bool> forced(static_cast<std::size_t>(table.column_count()), false);
+  for (const std::string& name : options.categorical) {
+    const Index column = find_column_for(table, name, "categorical column");
+    const std::string quoted = quote_value(table.column_names[static_cast<std::size_t>(column)]);
+    if (roles.is_target(column)) {
+      throw Error(Location{table.source},
+                  fmt::format("column {} is a target, and --categorical applies to input columns only", quoted),
+                  "remove it from --categorical; to read a target of numbers as class labels, give --task "
+                  "classification");
+    }
+    if (std::find(roles.inputs.begin(), roles.inputs.end(), column) == roles.inputs.end()) {
+      throw Error(Location{table.source}, fmt::format("column {} is both dropped and in --categorical", quoted),
+                  "remove it from --drop or from --categorical");
+    }
+    forced[static_cast<std::size_t>(column)] = true;
+  }
+
+  std::vector<InputColumn> columns;
+  columns.reserve(input_count);
+  for (const Index column : roles.inputs) {
+    const bool is_forced = forced[static_cast<std::size_t>(column)];
+    if (is_forced || detail::column_is_mostly_text(table, column)) {
+      columns.push_back(detail::collect_categories(table, column, is_forced, options));
+    } else {
+      columns.push_back(InputColumn{table.column_names[static_cast<std::size_t>(column)], {}});
+    }
+  }
+  return InputEncoding(std::move(columns));
+}
+
+}  // namespace
+
 Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   const ColumnRoles roles = assign_columns(table, options);
   for (const Index column : roles.inputs) reject_empty_column(table, column, options);
@@ -1184,7 +1240,6 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   Dataset data;
   data.source = table.source;
   data.source_lines = table.row_lines;
-  for (Index c : roles.inputs) data.input_names.push_back(table.column_names[static_cast<std::size_t>(c)]);
   for (Index c : roles.inputs) {
     check_utf8_name(table.column_names[static_cast<std::size_t>(c)], Location{table.source},
                     fmt::format("the name of column {}", c + 1));
@@ -1193,19 +1248,30 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
     check_utf8_name(table.column_names[static_cast<std::size_t>(column)], Location{table.source},
                     fmt::format("the name of column {}", column + 1));
   }
+  data.encoding = encode_input_columns(table, roles, options);
+  data.input_names = data.encoding.input_names();
+  detail::check_encoded_size(table, data.encoding);
 
+  // A column of mostly text is categorical unless a trained model's encoding marks it numeric, so
+  // only then does a numeric column of text get its own fix.
   const CellHints input_hints =
       options.inputs_can_be_dropped
-          ? CellHints{", or drop the column with --drop", "",
-                      "drop the column with --drop {}, or encode it as numbers before fitting, for example as one 0/1 "
-                      "column per category"}
+          ? CellHints{", or drop the column with --drop",
+                      ", or give the column to --categorical if its values are categories",
+                      options.encoding ? "give numbers in this column, as in the training data" : ""}
           : CellHints{"; the model needs every value of its input columns", "",
                       "give numbers in this column, as in the data the model was trained on"};
-  data.inputs = Matrix::zeros(rows, input_count);
+  data.inputs = Matrix::zeros(rows, data.encoding.width());
   for (Index r = 0; r < rows; ++r) {
     float* out = data.inputs.row(r);
     for (Index i = 0; i < input_count; ++i) {
-      out[i] = read_finite_cell(table, r, roles.inputs[static_cast<std::size_t>(i)], "input", input_hints);
+      const Index column = roles.inputs[static_cast<std::size_t>(i)];
+      const Index offset = data.encoding.offset(i);
+      if (data.encoding.columns()[static_cast<std::size_t>(i)].is_categorical()) {
+        out[offset + detail::read_category_cell(table, r, column, data.encoding, i, options)] = 1.0f;
+      } else {
+        out[offset] = read_finite_cell(table, r, column, "input", input_hints);
+      }
     }
   }
 
@@ -1239,5 +1305,33 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   }
   return data;
 }
+
+namespace detail {
+
+bool column_is_mostly_text(const CsvTable& table, Index column) {
+  // Text outnumbers half the filled cells exactly when it outnumbers the numeric cells, which it
+  // cannot once those fill half the rows, so the scan of a numeric column stops there.
+  Index text = 0;
+  Index numeric = 0;
+  for (const auto& row : table.rows) {
+    const std::string& cell = row[static_cast<std::size_t>(column)];
+    if (!has_text(cell)) continue;
+    if (!is_numeric_or_missing(cell)) {
+      ++text;
+      continue;
+    }
+    ++numeric;
+    if (2 * numeric >= table.row_count()) return false;
+  }
+  return text > numeric;
+}
+
+void sort_category_names(std::vector<std::string>& names) { sort_class_names(names); }
+
+void check_utf8_text(const std::string& name, const Location& where, std::string_view description) {
+  check_utf8_name(name, where, description);
+}
+
+}  // namespace detail
 
 }  // namespace protean

@@ -73,6 +73,7 @@ Dataset select_rows(const Dataset& data, const std::vector<Index>& rows) {
   result.inputs = copy_selected_rows(data.inputs, rows);
   result.targets = copy_selected_rows(data.targets, rows);
   result.input_names = data.input_names;
+  result.encoding = data.encoding;
   result.target_names = data.target_names;
   result.class_names = data.class_names;
   result.source = data.source;
@@ -110,6 +111,13 @@ void check_dataset(const Dataset& data) {
     throw Error(Location{data.source},
                 fmt::format("the data has {} input columns but {} input names", data.inputs.cols(), data.input_names.size()),
                 "set Dataset::input_names to one name per input column, e.g. \"column_1\", \"column_2\"");
+  }
+  if (!data.encoding.empty() && data.encoding.input_names() != data.input_names) {
+    throw Error(Location{data.source},
+                fmt::format("the data's encoding names {} inputs ({}) but the data has {} ({})", data.encoding.width(),
+                            fmt::join(data.encoding.input_names(), ", "), data.input_names.size(),
+                            fmt::join(data.input_names, ", ")),
+                "set Dataset::input_names to encoding.input_names(), or leave Dataset::encoding empty");
   }
   if (static_cast<Index>(data.target_names.size()) != data.targets.cols()) {
     throw Error(Location{data.source},

@@ -63,6 +63,17 @@ json describe_model(const Model& model) {
   description["layers"] = layers;
   description["loss"] = model.loss;
   description["input_names"] = model.input_names;
+  // Written only when some column is categorical, so that a model of numeric columns keeps the
+  // layout older readers load.
+  if (model.input_encoding.has_categorical()) {
+    json columns = json::array();
+    for (const InputColumn& column : model.input_encoding.columns()) {
+      json entry = {{"name", column.name}};
+      if (column.is_categorical()) entry["categories"] = column.categories;
+      columns.push_back(entry);
+    }
+    description["input_columns"] = columns;
+  }
   description["target_names"] = model.target_names;
   description["class_names"] = model.class_names;
   description["training"] = model.training_summary.empty() ? json::object() : json::parse(model.training_summary);
@@ -76,6 +87,12 @@ bool fits_version_1(const Network& network) {
     if (config.kind != LayerKind::dense || static_cast<int>(config.activation) > static_cast<int>(Activation::softplus)) return false;
   }
   return true;
+}
+
+// The oldest format version that can hold the model, so that older readers load what they can.
+int format_version_of(const Model& model) {
+  if (model.input_encoding.has_categorical()) return 3;
+  return fits_version_1(model.network) ? 1 : 2;
 }
 
 // Checked parsing of the header: every failure becomes an Error naming the file.
@@ -122,6 +139,46 @@ class HeaderReader {
   std::string source_;
 };
 
+// Reads "input_columns" (format version 3), or takes every input as a numeric column of its own
+// when it is absent, as in older files. The columns must encode to exactly `input_names`.
+InputEncoding read_input_encoding(const HeaderReader& reader, const json& description, int version,
+                                  const std::vector<std::string>& input_names) {
+  if (!description.contains("input_columns")) return InputEncoding::numeric(input_names);
+  if (version < 3) reader.fail(fmt::format("'input_columns' appears in format version {}, which does not have it", version));
+  const json& entries = description.at("input_columns");
+  if (!entries.is_array() || entries.empty() || entries.size() > input_names.size()) {
+    reader.fail(fmt::format("'input_columns' is not a list of 1 to {} columns", input_names.size()));
+  }
+  std::vector<InputColumn> columns;
+  for (const json& entry : entries) {
+    InputColumn column;
+    column.name = reader.string_member(entry, "name");
+    if (entry.contains("categories")) {
+      const json& categories = entry.at("categories");
+      if (!categories.is_array() || categories.empty() || categories.size() > input_names.size()) {
+        reader.fail(fmt::format("the categories of input column '{}' are not a list of 1 to {} names", column.name,
+                                input_names.size()));
+      }
+      for (const json& category : categories) {
+        if (!category.is_string()) reader.fail(fmt::format("a category of input column '{}' is not a string", column.name));
+        column.categories.push_back(category.get<std::string>());
+      }
+    }
+    columns.push_back(std::move(column));
+  }
+  InputEncoding encoding;
+  try {
+    encoding = InputEncoding(std::move(columns));
+  } catch (const Error& e) {
+    reader.fail(e.problem());
+  }
+  if (encoding.input_names() != input_names) {
+    reader.fail(fmt::format("'input_columns' encode {} inputs that differ from the {} 'input_names'", encoding.width(),
+                            input_names.size()));
+  }
+  return encoding;
+}
+
 }  // namespace
 
 namespace {
@@ -136,7 +193,7 @@ std::string serialize_unchecked(const Model& model) {
     offset += bytes;
   }
   header["__metadata__"] = {{"format", "protean"},
-                            {"format_version", fits_version_1(model.network) ? "1" : std::to_string(kModelFormatVersion)},
+                            {"format_version", std::to_string(format_version_of(model))},
                             {"protean_version", PROTEAN_VERSION},
                             {"model", describe_model(model).dump()}};
   std::string header_text = header.dump();
@@ -307,6 +364,7 @@ Model deserialize_model(std::string_view bytes, const std::string& source) {
   // A two-class model trained with binary cross-entropy has one output unit for two classes.
   const Index classes = model.loss == "bce" && width == 1 ? 2 : width;
   model.class_names = reader.names_member(description, "class_names", model.task == Task::classification ? static_cast<std::size_t>(classes) : 0);
+  model.input_encoding = read_input_encoding(reader, description, version, model.input_names);
   if (description.contains("training")) model.training_summary = description.at("training").dump();
 
   // The data may start at any byte offset of `bytes`, so copy through memcpy, never via an

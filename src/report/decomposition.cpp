@@ -22,6 +22,11 @@ std::optional<std::string> decomposition_unsupported_reason(const Model& model) 
   if (model.input_width() != 1) {
     return fmt::format("the model has {} inputs; a decomposition needs exactly one", model.input_width());
   }
+  // A one-category column is one input that is always 1, which no curve over x can show.
+  if (model.input_encoding.has_categorical()) {
+    return fmt::format("its input column '{}' is categorical; a decomposition needs a numeric input",
+                       model.input_encoding.columns().front().name);
+  }
   const Network& network = model.network;
   if (network.layer_count() != 2) {
     return fmt::format("the network has {} hidden layers; a decomposition needs exactly one",

@@ -327,7 +327,16 @@ ReportResult write_report(Model& model, const Dataset& data, const TrainResult* 
       columns.push_back(std::move(column));
     }
 
-    if (model.input_width() == 1) {
+    // A curve or a heat map sweeps its inputs over a continuous range, which 0/1 category inputs
+    // do not have, because a point halfway between two categories matches no possible row.
+    const InputEncoding encoding = model.encoding();
+    const auto categorical = std::find_if(encoding.columns().begin(), encoding.columns().end(),
+                                          [](const InputColumn& column) { return column.is_categorical(); });
+    if (categorical != encoding.columns().end()) {
+      result.notes.push_back(fmt::format("Fitted curve and heat maps: input column '{}' is categorical, and they are drawn "
+                                         "over numeric inputs only.",
+                                         categorical->name));
+    } else if (model.input_width() == 1) {
       for (Index t = 0; t < targets; ++t) figures.push_back(report_detail::fit_curve_figure(figure_name("fit", t, targets), model, data, t));
       if (const auto reason = decomposition_unsupported_reason(model)) {
         result.notes.push_back(fmt::format("Hidden-unit decomposition: {}.", *reason));

@@ -126,7 +126,7 @@ TEST(CliMultiTarget, FitPredictEvalEachTarget) {
 
   const auto info = run_cli(dir.path(), "info m.safetensors");
   ASSERT_EQ(info.exit_code, 0) << info.err;
-  EXPECT_THAT(info.out, HasSubstr("target:       y1, y2\n"));
+  EXPECT_THAT(info.out, HasSubstr("targets:      y1, y2\n"));
   EXPECT_THAT(info.out, HasSubstr("architecture: 64 tanh x2, 2\n"));
   EXPECT_THAT(info.out, HasSubstr("validation_targets"));
 }
@@ -189,7 +189,7 @@ TEST(CliMultiTarget, EvalNeedsEveryTargetColumn) {
   dir.write("short.csv", "1,2,0.8\n-1,0.5,-0.8\n");
   const auto short_file = run_cli(dir.path(), "eval m.safetensors short.csv");
   EXPECT_EQ(short_file.exit_code, 1);
-  EXPECT_THAT(short_file.err, HasSubstr("expected 4 columns (2 inputs and the 2 targets, last) but found 3"));
+  EXPECT_THAT(short_file.err, HasSubstr("expected 4 columns (2 input columns and the 2 targets, last) but found 3"));
 }
 
 TEST(CliMultiTarget, ResumeKeepsTargets) {

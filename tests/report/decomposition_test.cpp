@@ -108,6 +108,15 @@ TEST(Decomposition, RejectsTwoInputs) {
   EXPECT_NE(reason->find("2 inputs"), std::string::npos) << *reason;
 }
 
+TEST(Decomposition, RejectsCategoricalInput) {
+  Model model = sigmoid_model();
+  model.input_encoding = InputEncoding({InputColumn{"kind", {"shell"}}});
+  model.input_names = {"kind=shell"};
+  const auto reason = decomposition_unsupported_reason(model);
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("input column 'kind' is categorical"), std::string::npos) << *reason;
+}
+
 TEST(Decomposition, RejectsClassifier) {
   Model model = sigmoid_model();
   model.task = Task::classification;

@@ -50,6 +50,23 @@ TEST(ReportCli, DiagnosticsDrawGradientNorms) {
   EXPECT_NE(text.find("layer 4"), std::string::npos);
 }
 
+// Two categories make two 0/1 inputs, which a heat map of two numeric inputs would misdraw.
+TEST(ReportCli, CategoricalInputsSkipHeatMaps) {
+  if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  TemporaryFolder folder("protean_report_cli_categorical");
+  std::string csv = "kind,y\n";
+  for (int r = 0; r < 40; ++r) csv += r % 2 == 0 ? "shell,1\n" : "stone,3\n";
+  report_test::write_file(folder.path() / "kinds.csv", csv);
+  const auto fit = report_test::run_command(folder.path(), kCli + " fit kinds.csv --hidden 4 -e 5 --search off -o kinds.safetensors");
+  ASSERT_EQ(fit.status, 0) << fit.output;
+  const auto result = report_test::run_command(folder.path(), kCli + " report kinds.safetensors kinds.csv -o report");
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("input column 'kind' is categorical"), std::string::npos) << result.output;
+  EXPECT_FALSE(fs::exists(folder.path() / "report" / "fit_map.svg"));
+  EXPECT_TRUE(fs::exists(folder.path() / "report" / "parity.svg"));
+  EXPECT_NE(report_test::read_file(folder.path() / "report" / "report.html").find("kind=shell"), std::string::npos);
+}
+
 TEST(ReportCli, ReportCommandUsesColumnNames) {
   if (!report_test::gnuplot_installed()) GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
   TemporaryFolder folder("protean_report_cli_report");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "protean/data/dataset.hpp"
+#include "protean/data/input_encoding.hpp"
 #include "protean/error.hpp"
 
 namespace protean {
@@ -97,6 +98,14 @@ struct DatasetOptions {
   // Columns to ignore by 0-based position, for callers that matched the header themselves and
   // must not have a name looked up again (it may occur twice, or look like an index).
   std::vector<Index> drop_positions;
+  // Input columns to encode as categories although they contain numbers (zip codes, 1/2/3 codes),
+  // by name or 1-based index. They may have up to 10,000 categories, where a detected categorical
+  // column may have 100 (see to_dataset()).
+  std::vector<std::string> categorical;
+  // The encoding of a trained model, one column per input column of the table in the table's
+  // order. When set, every input column is read as this encoding specifies: no column is detected as
+  // categorical, `categorical` must be empty, and a category that the encoding lacks is an error.
+  std::optional<InputEncoding> encoding;
   // false where a trained model fixes the input columns (prediction, evaluation), so that a
   // cell error does not suggest dropping the column with --drop.
   bool inputs_can_be_dropped = true;
@@ -105,11 +114,18 @@ struct DatasetOptions {
   bool task_can_be_set = true;
 };
 
-// Converts a table into a Dataset. Input cells must be finite numbers; errors name the cell
-// (file:line:column), its text and the column name, and say what to do, for an empty cell, a
-// missing-value marker (NA, N/A, NaN, null, None, ?, - and the like), a number written with ','
-// (a decimal comma or thousands separators), an input column of text, another cell that is not a
-// number, and infinity. For classification, target cells with the same
+// Converts a table into a Dataset. An input column is categorical when options.categorical names
+// it, or when more than half of its filled cells contain text (not numbers, numbers written with
+// ',' or missing-value markers). It becomes one 0/1 input per category (input_encoding.hpp),
+// with categories compared and sorted as class names are (below). A detected categorical column
+// with more than 100 categories, or with 20 or more that outnumber half its filled cells (a name
+// or an id), is an error that names the column and the count. So is a table whose inputs would
+// take more than 4 GiB of float32 after one-hot encoding. Other input cells must be finite
+// numbers. Errors name the cell (file:line:column), its text and the column name, and state what
+// to do, for an empty cell, a missing-value marker (NA, N/A, NaN, null, None, ?, - and the like)
+// in any input column, a number written with ',' (a decimal comma or thousands separators),
+// another cell that is not a number, infinity, and a category that options.encoding lacks.
+// Dataset::encoding records each input column's encoding. For classification, target cells with the same
 // class_key() are one class: surrounding spaces do not count, and numbers are compared as numbers,
 // so "1" and "1.0" are one class. Each class is named as its first row writes it, without the
 // spaces, and the names are sorted (numerically when all are numbers, else by byte order).

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protean/data/input_encoding.hpp"
 #include "protean/tensor.hpp"
 
 namespace protean {
@@ -19,6 +20,9 @@ struct Dataset {
   Matrix inputs;   // N×I
   Matrix targets;  // N×T for regression; N×1 holding class ids 0..C-1 for classification
   std::vector<std::string> input_names;   // I names
+  // The encoding of the original columns as the I inputs, which to_dataset() fills. It is empty
+  // where every input is a numeric column of its own, as in a Dataset built in memory or from IDX.
+  InputEncoding encoding;
   std::vector<std::string> target_names;  // T names
   std::vector<std::string> class_names;   // C names, classification only; class id = index
   std::string source;                     // file the data came from, for messages
@@ -29,10 +33,10 @@ struct Dataset {
 };
 
 // Checks what a Dataset built in memory can get wrong and to_dataset() rules out for a CSV file.
-// Throws an Error for no rows, unequal input and target row counts, or name lists that do not
-// match the column counts. It also throws for a NaN or infinite value, naming its row and, when
-// source_lines is filled, its line. For classification it throws for more than one target
-// column or a class id outside 0 to C-1.
+// Throws an Error for no rows, unequal input and target row counts, name lists that do not match
+// the column counts, or an encoding whose input_names() differ from input_names. It also throws
+// for a NaN or infinite value, naming its row and, when source_lines is filled, its line. For
+// classification it throws for more than one target column or a class id outside 0 to C-1.
 void check_dataset(const Dataset& data);
 
 // Copies the rows listed in `rows` (in that order) into a new dataset with the same names.

@@ -7,10 +7,11 @@
 //
 // Tensors: "network.<layer>.<name>" for every parameter and buffer of each layer, such as
 // "network.0.weight" (I×O) and "network.0.bias" (1×O) of a dense layer, and, when the model
-// standardizes, "input_scaler.mean", "input_scaler.scale",
-// "target_scaler.mean", "target_scaler.scale" (each 1×K; targets for regression only). Metadata: "format" = "protean", "format_version",
-// "protean_version", and "model", a JSON text with the task, architecture, names, loss and
-// training summary. docs/model-format.md describes every field.
+// standardizes, "input_scaler.mean", "input_scaler.scale", "target_scaler.mean",
+// "target_scaler.scale" (each 1×K; targets for regression only). Metadata: "format" = "protean",
+// "format_version", "protean_version", and "model", a JSON text with the task, architecture,
+// names, loss, training summary and the encoding of categorical input columns.
+// docs/model-format.md describes every field.
 #pragma once
 
 #include <filesystem>
@@ -21,8 +22,10 @@
 namespace protean {
 
 // Version 2 adds the layers and activations beyond dense layers with the first seven
-// activations. A model that needs nothing more is still written as version 1.
-inline constexpr int kModelFormatVersion = 2;
+// activations, and version 3 the categorical input columns ("input_columns"). A model is written
+// in the oldest version that can store it, so a model of numeric columns and dense layers with the
+// first seven activations is still version 1.
+inline constexpr int kModelFormatVersion = 3;
 
 // Serializes a model to the bytes of a model file. Errors: a model that deserialize_model()
 // would reject, such as one without a loss, with missing names or with NaN weights.
