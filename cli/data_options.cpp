@@ -1,5 +1,10 @@
 #include "data_options.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
 #include "option_checks.hpp"
 
 #include "protean/error.hpp"
@@ -31,6 +36,37 @@ CsvOptions csv_options(const DataOptions& options) {
   if (options.no_header) csv.header = HeaderMode::absent;
   csv.decimal_comma = options.decimal_comma;
   return csv;
+}
+
+void add_missing_option(CLI::App& command, std::string& missing) {
+  command
+      .add_option("--missing", missing,
+                  "Rows with a missing value (an empty cell, NA, ?, null and the like) in a column that is read: 'error' "
+                  "stops at the first one, 'drop' leaves them out and says how many")
+      ->check(CLI::IsMember({"error", "drop"}))
+      ->capture_default_str();
+}
+
+MissingValues missing_values(const std::string& missing) {
+  return missing == "drop" ? MissingValues::drop_rows : MissingValues::error;
+}
+
+void print_left_out_rows(const Dataset& data) {
+  const LeftOutRows& left_out = data.left_out;
+  if (left_out.count() == 0) return;
+  constexpr std::size_t kLinesShown = 5;
+  std::string lines;
+  for (std::size_t i = 0; i < std::min(kLinesShown, left_out.lines.size()); ++i) {
+    lines += fmt::format("{}{}", i == 0 ? "" : ", ", left_out.lines[i]);
+  }
+  if (left_out.lines.size() > kLinesShown) lines += fmt::format(" and {} more", left_out.lines.size() - kLinesShown);
+  std::string cells;
+  for (const auto& [name, count] : left_out.missing_by_column) {
+    cells += fmt::format("{}'{}' {}", cells.empty() ? "" : ", ", name, count);
+  }
+  std::fprintf(stderr, "missing values: left out %lld of %lld rows of %s (line%s %s); missing cells: %s\n",
+               static_cast<long long>(left_out.count()), static_cast<long long>(left_out.rows_read), data.source.c_str(),
+               left_out.count() == 1 ? "" : "s", lines.c_str(), cells.c_str());
 }
 
 bool looks_like_idx(const std::string& path) {

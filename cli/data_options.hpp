@@ -23,6 +23,16 @@ void add_data_options(CLI::App& command, DataOptions& options, bool with_labels)
 
 CsvOptions csv_options(const DataOptions& options);
 
+// Registers --missing (error or drop) for commands that may leave rows out: fit, eval, report
+// and explain. `missing` holds "error" or "drop".
+void add_missing_option(CLI::App& command, std::string& missing);
+
+MissingValues missing_values(const std::string& missing);
+
+// Prints to stderr how many rows to_dataset() left out for missing values, their first lines and
+// each column's count of missing cells; prints nothing when no row was left out.
+void print_left_out_rows(const Dataset& data);
+
 // True when `path` names an IDX file by the usual file names (…-idx3-ubyte[.gz]).
 bool looks_like_idx(const std::string& path);
 

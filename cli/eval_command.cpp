@@ -19,6 +19,7 @@ struct EvalOptions {
   std::string model;
   std::string data;
   DataOptions data_options;
+  std::string missing = "error";  // --missing
 };
 
 void run_eval(const EvalOptions& options) {
@@ -27,7 +28,9 @@ void run_eval(const EvalOptions& options) {
   if (!options.data_options.labels.empty()) {
     data = read_idx_dataset(options.data, options.data_options.labels);
   } else {
-    data = model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true);
+    data = model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true,
+                         missing_values(options.missing));
+    print_left_out_rows(data);
   }
   const Metrics metrics = model.evaluate(data);
   const std::string prefix = fmt::format("{} ({} rows): ", data.source, data.rows());
@@ -44,6 +47,7 @@ void add_eval_command(CLI::App& app, const GlobalOptions&) {
       ->required()
       ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);
+  add_missing_option(*command, options->missing);
   command->callback([options] { run_eval(*options); });
 }
 

@@ -27,6 +27,7 @@ struct ExplainOptions {
   std::string output;  // figure file; empty: print only
   std::string data;    // optional data drawn behind the units, and the range of x
   DataOptions data_options;
+  std::string missing = "error";  // --missing
   std::string target;  // target (network output) to explain, by name or 1-based position; empty: every target
   std::vector<double> range;  // LOW HIGH of x; empty: from the data, else mean ± 2 standard deviations
   std::size_t top_units = 0;
@@ -117,7 +118,9 @@ void run_explain(const ExplainOptions& options, const GlobalOptions& global) {
   std::unique_ptr<Dataset> data;
   if (!options.data.empty()) {
     data = std::make_unique<Dataset>(
-        model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true));
+        model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true,
+                      missing_values(options.missing)));
+    print_left_out_rows(*data);
   }
   double low = model.input_scaler.mean()(0, 0) - 2.0 * model.input_scaler.scale()(0, 0);
   double high = model.input_scaler.mean()(0, 0) + 2.0 * model.input_scaler.scale()(0, 0);
@@ -173,6 +176,7 @@ void add_explain_command(CLI::App& app, const GlobalOptions& global) {
   command->add_option("--data", options->data, "CSV data to draw behind the units; its inputs also set the range of x")
       ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/false);
+  add_missing_option(*command, options->missing);
   command->add_option("-t,--target", options->target,
                       "Target to explain, by name or 1-based position among the model's targets (default: every target; "
                       "the figure shows the first)")

@@ -43,6 +43,7 @@ struct FitCommandOptions {
   std::vector<std::string> targets;
   std::vector<std::string> drop;
   std::vector<std::string> categorical;  // columns to encode as categories although they contain numbers
+  std::string missing = "error";          // --missing: "error" or "drop"
   std::string task;
   std::string hidden = "64,64";
   std::string activation = "relu";
@@ -97,6 +98,7 @@ std::string application_json(const FitCommandOptions& options) {
   }
   stored["drop"] = options.drop;
   stored["categorical"] = options.categorical;
+  stored["missing"] = options.missing;
   stored["task"] = options.task;
   stored["output"] = options.output;
   stored["report"] = options.report;
@@ -146,6 +148,8 @@ FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI:
     options.drop = stored.at("drop").get<std::vector<std::string>>();
     // Absent in checkpoints written before --categorical existed.
     options.categorical = stored.value("categorical", std::vector<std::string>{});
+    // Absent in checkpoints written before --missing existed.
+    options.missing = stored.value("missing", std::string("error"));
     options.task = stored.at("task").get<std::string>();
     options.output = stored.at("output").get<std::string>();
     options.report = stored.at("report").get<std::string>();
@@ -251,6 +255,7 @@ Dataset read_data(const std::string& path, const std::string& labels, const FitC
     dataset_options.targets = std::move(targets);
   }
   dataset_options.drop = options.drop;
+  dataset_options.missing = missing_values(options.missing);
   if (encoding != nullptr) {
     dataset_options.encoding = *encoding;
   } else {
@@ -345,6 +350,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
                 "leave out --categorical; IDX pixels are always numeric inputs");
   }
   const Dataset data = read_data(options.data, options.data_options.labels, options);
+  print_left_out_rows(data);
   std::unique_ptr<Dataset> test;
   if (!options.test.empty()) {
     if (!options.data_options.labels.empty() && options.test_labels.empty()) {
@@ -352,6 +358,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     }
     test = std::make_unique<Dataset>(
         read_data(options.test, options.test_labels, options, data.encoding.empty() ? nullptr : &data.encoding));
+    print_left_out_rows(*test);
     if (test->inputs.cols() != data.inputs.cols() || test->task != data.task) {
       throw Error(Location{test->source},
                   fmt::format("the test data has {} input columns ({}) but the training data has {} ({})", test->inputs.cols(),
@@ -572,6 +579,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->delimiter(',');
+  add_missing_option(*command, options->missing);
   command->add_option("--categorical", options->categorical,
                       "Input columns to encode as one 0/1 input per category although they contain numbers (zip codes, "
                       "1/2/3 codes), by name or 1-based index; repeat it or separate with commas. Columns whose filled "

@@ -19,6 +19,7 @@ struct ReportCommandOptions {
   std::string model;
   std::string data;
   DataOptions data_options;
+  std::string missing = "error";  // --missing
   std::string output = "report";
   std::size_t top_units = 0;
   int width = 960;
@@ -31,7 +32,9 @@ void run_report(const ReportCommandOptions& options, const GlobalOptions& global
   if (!options.data_options.labels.empty()) {
     data = read_idx_dataset(options.data, options.data_options.labels);
   } else {
-    data = model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true);
+    data = model_dataset(model, read_csv(options.data, csv_options(options.data_options)), /*with_targets=*/true,
+                         missing_values(options.missing));
+    print_left_out_rows(data);
   }
   ReportOptions report_options;
   report_options.top_units = options.top_units;
@@ -56,6 +59,7 @@ void add_report_command(CLI::App& app, const GlobalOptions& global) {
       ->required()
       ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);
+  add_missing_option(*command, options->missing);
   command->add_option("-o,--output", options->output, "Folder to write the report into (created when missing)")
       ->check(non_empty_value())
       ->capture_default_str();

@@ -150,7 +150,7 @@ void reject_repeated_names(const CsvTable& table, const std::vector<std::string>
 
 }  // namespace
 
-Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets) {
+Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets, MissingValues missing) {
   const InputEncoding encoding = model.encoding();
   const std::vector<std::string> input_columns = encoding.column_names();
   const auto& names = table.column_names;
@@ -162,6 +162,12 @@ Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targe
   options.has_target = with_targets;
   options.inputs_can_be_dropped = false;
   options.task_can_be_set = false;
+  if (missing == MissingValues::drop_rows && !with_targets) {
+    throw Error("MissingValues::drop_rows was given for prediction, which must keep every row",
+                "fill in the missing values, or leave out those rows before predicting");
+  }
+  options.missing = missing;
+  options.rows_can_be_left_out = with_targets;
   if (by_name) {
     std::vector<std::string> used_names = input_columns;
     if (with_targets) {

@@ -61,6 +61,9 @@ class Model {
 // target columns are those named as the model's targets, or the last T columns of a headerless
 // table in the model's order. A header that names one of the model's columns twice is an error.
 // Errors give the expected and the found columns, and name every missing target column.
-Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets);
+// With MissingValues::drop_rows, rows with a missing value in a column read are left out and
+// recorded in Dataset::left_out; prediction (with_targets false) cannot leave rows out.
+Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets,
+                      MissingValues missing = MissingValues::error);
 
 }  // namespace protean

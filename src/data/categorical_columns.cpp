@@ -4,6 +4,7 @@
 
 #include <unordered_map>
 
+#include "missing_rows.hpp"
 #include "protean/data/dataset.hpp"
 
 namespace protean::detail {
@@ -29,8 +30,9 @@ std::string trimmed(std::string_view text) {
 // Returns the end of the fix of a cell error. Dropping the column helps only where the user
 // chooses the columns, not where a trained model fixes them.
 std::string fix_suffix(const DatasetOptions& options) {
-  return options.inputs_can_be_dropped ? ", or drop the column with --drop"
-                                       : "; the model needs a category in every row of its categorical input columns";
+  return missing_rows_hint(options) +
+         (options.inputs_can_be_dropped ? ", or drop the column with --drop"
+                                        : "; the model needs a category in every row of its categorical input columns");
 }
 
 // Throws for an empty cell or a missing-value marker in a categorical column.

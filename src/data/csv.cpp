@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "categorical_columns.hpp"
+#include "missing_rows.hpp"
 #include "protean/error.hpp"
 
 namespace protean {
@@ -900,6 +901,7 @@ struct CellHints {
   std::string_view any_error;
   std::string_view not_a_number;
   std::string_view text_column;
+  std::string_view missing;  // added to the fix of an empty cell or a missing-value marker
 };
 
 // Counts the cells of a column that contain text other than a number, a number with ',' or a
@@ -958,13 +960,13 @@ float read_finite_cell(const CsvTable& table, Index row, Index column, std::stri
   const std::string& name = table.column_names[static_cast<std::size_t>(column)];
   if (!has_text(cell)) {
     throw Error(table.location(row, column), fmt::format("empty cell in {} column {}", role, quote_value(name)),
-                fmt::format("fill in a value or remove the row{}", hints.any_error));
+                fmt::format("fill in a value or remove the row{}{}", hints.missing, hints.any_error));
   }
   if (is_missing_marker(cell)) {
     throw Error(table.location(row, column),
                 fmt::format("missing value {} in {} column {} (missing values are not imputed)", quote_value(cell), role,
                             quote_value(name)),
-                fmt::format("fill in a value or remove the row{}", hints.any_error));
+                fmt::format("fill in a value or remove the row{}{}", hints.missing, hints.any_error));
   }
   const std::optional<float> value = parse_number(cell);
   if (!value) throw_not_a_number(table, row, column, role, hints);
@@ -989,7 +991,7 @@ bool target_is_numeric(const CsvTable& table, Index target) {
 // A target column of numbers with a few text cells is far more often a data error than a set of
 // class labels, so automatic task detection stops there instead of training a classifier with
 // one class per distinct number. Throws when numbers fill more than half the column.
-void reject_stray_target_text(const CsvTable& table, Index target) {
+void reject_stray_target_text(const CsvTable& table, Index target, const std::string& missing_hint) {
   Index numbers = 0;  // cells that are numbers, numbers written with ',' or missing-value markers
   Index first_text = -1;
   for (Index r = 0; r < table.row_count(); ++r) {
@@ -1010,7 +1012,7 @@ void reject_stray_target_text(const CsvTable& table, Index target) {
     throw Error(table.location(first_text, target),
                 fmt::format("missing value {} in target column {} (missing values are not imputed)", quote_value(cell),
                             quote_value(name)),
-                "fill in the target value or remove the row");
+                "fill in the target value or remove the row" + missing_hint);
   }
   if (is_comma_number(cell)) throw_not_a_number(table, first_text, target, "target", CellHints{});
   throw Error(table.location(first_text, target),
@@ -1088,7 +1090,7 @@ void check_utf8_name(const std::string& name, const Location& where, std::string
 // Gives each row the id of its class. Labels with the same class_key() are one class, named as
 // its first row writes it without surrounding spaces, so "1" and "1.0" or "a" and " a" (quoted)
 // do not become two classes.
-void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
+void fill_class_targets(const CsvTable& table, Index target, const std::string& missing_hint, Dataset& data) {
   std::unordered_map<std::string, Index> first_ids;  // class_key() to the id in order of first appearance
   std::vector<Index> row_ids(static_cast<std::size_t>(table.row_count()));
   std::vector<std::string> names;
@@ -1098,7 +1100,7 @@ void fill_class_targets(const CsvTable& table, Index target, Dataset& data) {
       throw Error(table.location(r, target),
                   fmt::format("empty cell in target column {}",
                               quote_value(table.column_names[static_cast<std::size_t>(target)])),
-                  "fill in the class of this row or remove the row");
+                  "fill in the class of this row or remove the row" + missing_hint);
     }
     const auto [it, inserted] = first_ids.try_emplace(class_key(cell), static_cast<Index>(names.size()));
     if (inserted) {
@@ -1158,13 +1160,15 @@ void reject_empty_column(const CsvTable& table, Index column, const DatasetOptio
 void read_several_targets(const CsvTable& table, const std::vector<Index>& targets, const DatasetOptions& options,
                           Dataset& data) {
   // Where a trained model fixes the columns, --target is no choice left to suggest.
-  const CellHints hints =
+  CellHints hints =
       options.task_can_be_set
           ? CellHints{"", "; every target column of a fit with several targets must contain numbers",
                       "several target columns are fitted as numbers, one regression output each, and multi-label "
                       "classification is not supported: remove column {} from --target, or fit its class labels "
                       "alone with --target"}
           : CellHints{"; the model needs every value of its target columns", "", ""};
+  const std::string missing_hint = detail::missing_rows_hint(options);
+  hints.missing = missing_hint;
   data.task = Task::regression;
   data.targets = Matrix::zeros(table.row_count(), static_cast<Index>(targets.size()));
   for (Index r = 0; r < table.row_count(); ++r) {
@@ -1230,16 +1234,26 @@ InputEncoding encode_input_columns(const CsvTable& table, const ColumnRoles& rol
 
 }  // namespace
 
-Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
-  const ColumnRoles roles = assign_columns(table, options);
-  for (const Index column : roles.inputs) reject_empty_column(table, column, options);
-  for (const Index column : roles.targets) reject_empty_column(table, column, options);
+Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
+  const ColumnRoles roles = assign_columns(file_table, options);
+  for (const Index column : roles.inputs) reject_empty_column(file_table, column, options);
+  for (const Index column : roles.targets) reject_empty_column(file_table, column, options);
+  LeftOutRows left_out;
+  CsvTable complete_rows;
+  if (options.missing == MissingValues::drop_rows) {
+    std::vector<Index> read_columns = roles.inputs;
+    read_columns.insert(read_columns.end(), roles.targets.begin(), roles.targets.end());
+    complete_rows = detail::without_missing_rows(file_table, read_columns, left_out);
+  }
+  const CsvTable& table = options.missing == MissingValues::drop_rows ? complete_rows : file_table;
   const Index rows = table.row_count();
   const Index input_count = static_cast<Index>(roles.inputs.size());
+  const std::string missing_hint = detail::missing_rows_hint(options);
 
   Dataset data;
   data.source = table.source;
   data.source_lines = table.row_lines;
+  data.left_out = std::move(left_out);
   for (Index c : roles.inputs) {
     check_utf8_name(table.column_names[static_cast<std::size_t>(c)], Location{table.source},
                     fmt::format("the name of column {}", c + 1));
@@ -1254,13 +1268,14 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
 
   // A column of mostly text is categorical unless a trained model's encoding marks it numeric, so
   // only then does a numeric column of text get its own fix.
-  const CellHints input_hints =
+  CellHints input_hints =
       options.inputs_can_be_dropped
           ? CellHints{", or drop the column with --drop",
                       ", or give the column to --categorical if its values are categories",
                       options.encoding ? "give numbers in this column, as in the training data" : ""}
           : CellHints{"; the model needs every value of its input columns", "",
                       "give numbers in this column, as in the data the model was trained on"};
+  input_hints.missing = missing_hint;
   data.inputs = Matrix::zeros(rows, data.encoding.width());
   for (Index r = 0; r < rows; ++r) {
     float* out = data.inputs.row(r);
@@ -1287,10 +1302,10 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
   }
 
   const Index target = roles.targets.front();
-  if (!options.task) reject_stray_target_text(table, target);
+  if (!options.task) reject_stray_target_text(table, target, missing_hint);
   data.task = options.task.value_or(target_is_numeric(table, target) ? Task::regression : Task::classification);
   if (data.task == Task::classification) {
-    fill_class_targets(table, target, data);
+    fill_class_targets(table, target, missing_hint, data);
     return data;
   }
 
@@ -1301,7 +1316,7 @@ Dataset to_dataset(const CsvTable& table, const DatasetOptions& options) {
                                                             ? ", or use --task classification if the column contains "
                                                               "class names"
                                                             : "",
-                                                    ""});
+                                                    "", missing_hint});
   }
   return data;
 }

@@ -86,6 +86,13 @@ bool is_missing_marker(std::string_view text);
 // that matches several columns is an error too.
 Index find_column(const CsvTable& table, std::string_view name_or_index);
 
+// What to_dataset() does with a row that has a missing value (an empty cell or a marker such as
+// NA or ?, see is_missing_marker()) in a column it reads: an input or a target.
+enum class MissingValues {
+  error,      // stop with an error that names the first such cell
+  drop_rows,  // leave the row out, and record it in Dataset::left_out
+};
+
 struct DatasetOptions {
   std::string target;          // column name or 1-based index; empty means the last column
   // Several target columns, by name or 1-based index, for a regression with one output per
@@ -112,6 +119,10 @@ struct DatasetOptions {
   // false where a trained model fixes the task, so that a bad target cell does not suggest
   // --task classification.
   bool task_can_be_set = true;
+  MissingValues missing = MissingValues::error;
+  // false where rows cannot be left out (prediction writes one row per input row), so that an
+  // error about a missing value does not suggest --missing drop.
+  bool rows_can_be_left_out = true;
 };
 
 // Converts a table into a Dataset. An input column is categorical when options.categorical names

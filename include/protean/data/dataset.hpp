@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protean/data/input_encoding.hpp"
@@ -14,6 +15,17 @@ namespace protean {
 enum class Task { regression, classification };
 
 const char* to_string(Task task);
+
+// The rows that to_dataset() left out for a missing value (MissingValues::drop_rows).
+struct LeftOutRows {
+  std::vector<std::int64_t> lines;  // 1-based line of each row left out, in file order
+  Index rows_read = 0;              // rows in the table before any was left out
+  // Each column read that had a missing value, with the number of its missing cells, in table
+  // order. A row with two missing values counts in both of its columns.
+  std::vector<std::pair<std::string, Index>> missing_by_column;
+
+  Index count() const { return static_cast<Index>(lines.size()); }
+};
 
 struct Dataset {
   Task task = Task::regression;
@@ -27,6 +39,7 @@ struct Dataset {
   std::vector<std::string> class_names;   // C names, classification only; class id = index
   std::string source;                     // file the data came from, for messages
   std::vector<std::int64_t> source_lines; // N 1-based line numbers of each row in `source`, or empty
+  LeftOutRows left_out;                   // rows of `source` not in this dataset
 
   Index rows() const { return inputs.rows(); }
   Index class_count() const { return static_cast<Index>(class_names.size()); }
