@@ -21,6 +21,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)protean::to_dataset(table, several);
     } catch (const protean::Error&) {
     }
+    // Leaving out rows with missing values copies the table first.
+    protean::DatasetOptions dropping;
+    dropping.missing = protean::MissingValues::drop_rows;
+    try {
+      (void)protean::to_dataset(table, dropping);
+    } catch (const protean::Error&) {
+    }
     options.has_target = false;
     (void)protean::to_dataset(table, options);
   } catch (const protean::Error&) {
