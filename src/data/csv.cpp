@@ -14,6 +14,7 @@
 #include <limits>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <zlib.h>
@@ -1020,6 +1021,42 @@ void reject_stray_target_text(const CsvTable& table, Index target, const std::st
               "fix that cell, or pass --task classification if the column holds class labels");
 }
 
+// A target column of text with about one label per row (a name, an id or a free-text column, as
+// the last column of the auto-mpg data is) would train a classifier with a class per row, which
+// cannot predict a new row. Automatic task detection stops there, with the same limits that keep
+// such a column from becoming a categorical input.
+void reject_id_like_target(const CsvTable& table, Index target, const DatasetOptions& options) {
+  // A column of numbers with a few text cells or missing-value markers is left to
+  // reject_stray_target_text(), which names the first such cell.
+  if (!detail::column_is_mostly_text(table, target)) return;
+  std::unordered_set<std::string> keys;
+  std::vector<std::string> labels;
+  Index filled = 0;
+  for (const auto& row : table.rows) {
+    const std::string& cell = row[static_cast<std::size_t>(target)];
+    if (!has_text(cell)) continue;
+    ++filled;
+    if (keys.insert(class_key(cell)).second) labels.emplace_back(trim_blanks(cell, '\0'));
+  }
+  const auto count = static_cast<Index>(labels.size());
+  if (count < detail::kMinIdLikeCategories || 2 * count <= filled) return;
+
+  const std::string& name = table.column_names[static_cast<std::size_t>(target)];
+  const std::string problem = fmt::format(
+      "target column {} has {} distinct labels in its {} filled cells ({}), so it looks like a name, an id or free "
+      "text rather than class labels: a classifier would learn one class per row",
+      quote_value(name), count, filled, list_categories(InputColumn{name, labels}, 5));
+  const bool defaulted = options.target.empty() && options.targets.empty();
+  const std::string fix =
+      defaulted ? fmt::format("the target is the last column unless --target names another: choose the target with "
+                              "--target (columns: {}) and leave this column out with --drop {}, or give --task "
+                              "classification to fit one class per label anyway",
+                              list_column_names(table.column_names), target + 1)
+                : "choose another target column with --target, or give --task classification to fit one class per "
+                  "label anyway";
+  throw Error(Location{table.source}, problem, fix);
+}
+
 // Sorts class names numerically when every name is a number (so "10" follows "9"), else by
 // byte order. The names are distinct classes, so no two of them are equal numbers.
 void sort_class_names(std::vector<std::string>& names) {
@@ -1262,6 +1299,9 @@ Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
     check_utf8_name(table.column_names[static_cast<std::size_t>(column)], Location{table.source},
                     fmt::format("the name of column {}", column + 1));
   }
+  // Checked before the inputs, so that a wrong default target is reported ahead of an error in a
+  // column that is an input only because of it.
+  if (roles.targets.size() == 1 && !options.task) reject_id_like_target(table, roles.targets.front(), options);
   data.encoding = encode_input_columns(table, roles, options);
   data.input_names = data.encoding.input_names();
   detail::check_encoded_size(table, data.encoding);

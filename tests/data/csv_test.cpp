@@ -1,5 +1,6 @@
 #include "protean/data/csv.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -818,6 +819,63 @@ TEST(CsvDataset, QuotedLabelSpacesIgnored) {
 TEST(CsvDataset, TextLabelsKeepCase) {
   const Dataset data = dataset_from("x,kind\n1,a\n2,A\n3,nan\n4,NaN\n");
   EXPECT_THAT(data.class_names, ElementsAre("A", "NaN", "a", "nan"));
+}
+
+// A file whose last column names each row, as the car name column of the auto-mpg data does.
+std::string rows_with_name_column(int rows, int repeats) {
+  std::string text = "mpg,weight,car name\n";
+  for (int r = 0; r < rows; ++r) text += fmt::format("{},{},car {}\n", 20 + r % 7, 2000 + r, r / repeats);
+  return text;
+}
+
+TEST(CsvDataset, NameColumnTargetIsRejected) {
+  const Error error = error_from([] { dataset_from(rows_with_name_column(30, 1)); });
+  EXPECT_THAT(error.what(), HasSubstr("target column 'car name' has 30 distinct labels in its 30 filled cells"));
+  EXPECT_THAT(error.what(), HasSubstr("'car 0', 'car 1'"));
+  EXPECT_THAT(error.what(), HasSubstr("choose the target with --target (columns: 'mpg', 'weight', 'car name')"));
+  EXPECT_THAT(error.what(), HasSubstr("--drop 3"));
+  EXPECT_THAT(error.what(), HasSubstr("--task classification"));
+}
+
+TEST(CsvDataset, NamedNameColumnTargetIsRejected) {
+  const Error error = error_from([] { dataset_from(rows_with_name_column(30, 1), target_option("car name")); });
+  EXPECT_THAT(error.what(), HasSubstr("30 distinct labels"));
+  EXPECT_THAT(error.what(), HasSubstr("choose another target column with --target"));
+  EXPECT_THAT(error.what(), Not(HasSubstr("--drop")));
+}
+
+TEST(CsvDataset, NameColumnTargetIsRejectedBeforeInputs) {
+  // The missing weight would be reported first if the inputs were read before the target.
+  std::string text = rows_with_name_column(30, 1);
+  text.replace(text.find(",2003,"), 6, ",?,");
+  const Error error = error_from([&] { dataset_from(text); });
+  EXPECT_THAT(error.what(), HasSubstr("target column 'car name'"));
+}
+
+TEST(CsvDataset, DistinctNumbersWithMarkerAreNotNameColumn) {
+  std::string text = "x,y\n";
+  for (int r = 0; r < 30; ++r) text += fmt::format("{},{}.5\n", r, r);
+  text += "30,?\n";
+  const Error error = error_from([&] { dataset_from(text); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:32:4: missing value '?' in target column 'y'"));
+}
+
+TEST(CsvDataset, ForcedTaskAcceptsNameColumnTarget) {
+  const Dataset data = dataset_from(rows_with_name_column(30, 1), task_option(Task::classification));
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_EQ(data.class_names.size(), 30u);
+}
+
+TEST(CsvDataset, ManyClassesWithRepeatsAreAccepted) {
+  // 20 classes of two rows each: many classes, but not one per row.
+  const Dataset data = dataset_from(rows_with_name_column(40, 2));
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_EQ(data.class_names.size(), 20u);
+}
+
+TEST(CsvDataset, FewUniqueClassesAreAccepted) {
+  const Dataset data = dataset_from(rows_with_name_column(19, 1));
+  EXPECT_EQ(data.class_names.size(), 19u);
 }
 
 TEST(ClassKey, NumbersAndText) {
