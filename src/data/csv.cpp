@@ -288,57 +288,76 @@ std::string_view utf16_order(std::string_view start) {
 }
 
 // Puts the file's name into a suggested conversion: "FILE > FILE-utf8.csv" becomes
-// "data.csv > data-utf8.csv".
-std::string name_the_file(std::string_view fix, const std::string& source) {
+// "data.csv > data-utf8.csv". The text of a gzip-compressed file reaches the command through
+// gunzip, so "iconv ... FILE > FILE-utf8.csv" becomes
+// "gunzip -c data.csv.gz | iconv ... > data-utf8.csv" for it.
+std::string name_the_file(std::string_view fix, const std::string& source, bool gzipped) {
   constexpr std::string_view kPlaceholder = "FILE > FILE-utf8.csv";
   const std::size_t at = fix.find(kPlaceholder);
   if (at == std::string_view::npos) return std::string(fix);
   std::filesystem::path converted(source);
+  if (gzipped && converted.extension() == ".gz") converted.replace_extension();
   converted.replace_extension();
-  return fmt::format("{}{} > {}-utf8.csv{}", fix.substr(0, at), source, converted.string(),
-                     fix.substr(at + kPlaceholder.size()));
+  const std::string_view before = fix.substr(0, at);
+  const std::string_view after = fix.substr(at + kPlaceholder.size());
+  const std::size_t command = before.find("iconv ");
+  if (!gzipped || command == std::string_view::npos) {
+    return fmt::format("{}{} > {}-utf8.csv{}", before, source, converted.string(), after);
+  }
+  return fmt::format("{}gunzip -c {} | {}> {}-utf8.csv{}", before.substr(0, command), source, before.substr(command),
+                     converted.string(), after);
 }
 
 // Rejects input that is clearly not CSV text, which would otherwise fail later with a confusing
 // message about field counts. Files of well-known formats are named, so the message says how
-// to get CSV text out of them.
-void check_is_text(std::string_view text, const std::string& source) {
+// to get CSV text out of them. `gzipped` marks the text of a gzip-compressed file, which the
+// messages then describe as decompressed.
+void check_is_text(std::string_view text, const std::string& source, bool gzipped) {
+  const std::string_view file = gzipped ? "the file, once decompressed," : "the file";
   if (is_gzip(text)) {
+    if (gzipped) {
+      std::filesystem::path decompressed(source);
+      while (decompressed.extension() == ".gz") decompressed.replace_extension();
+      if (decompressed.extension() != ".csv") decompressed += ".csv";
+      throw Error(Location{source}, "the file is gzip-compressed twice, so its decompressed text is gzip data again",
+                  fmt::format("decompress it twice, for example with 'gunzip -c {} | gunzip -c > {}'", source,
+                              decompressed.string()));
+    }
     throw Error(Location{source}, "the text is gzip-compressed, not CSV text",
                 "decompress it first, for example with gunzip, or read the file with read_csv(), which decompresses it");
   }
   for (const Signature& signature : kSignatures) {
     if (text.substr(0, signature.magic.size()) == signature.magic) {
-      throw Error(Location{source}, fmt::format("the file is {}, not CSV text", signature.what),
-                  name_the_file(signature.fix, source));
+      throw Error(Location{source}, fmt::format("{} is {}, not CSV text", file, signature.what),
+                  name_the_file(signature.fix, source, gzipped));
     }
   }
   if (looks_like_bzip2(text)) {
-    throw Error(Location{source}, "the file is bzip2-compressed, not CSV text",
+    throw Error(Location{source}, fmt::format("{} is bzip2-compressed, not CSV text", file),
                 "decompress it first, for example with bunzip2");
   }
   if (looks_like_parquet(text)) {
-    throw Error(Location{source}, "the file is an Apache Parquet file, not CSV text",
+    throw Error(Location{source}, fmt::format("{} is an Apache Parquet file, not CSV text", file),
                 "write the table as CSV, for example with pandas' to_csv");
   }
   if (looks_like_idx(text)) {
-    throw Error(Location{source}, "the file is an IDX file (MNIST format), not CSV text",
+    throw Error(Location{source}, fmt::format("{} is an IDX file (MNIST format), not CSV text", file),
                 "give it as the images file with its labels file (protean fit IMAGES --labels LABELS)");
   }
   if (looks_like_safetensors(text)) {
-    throw Error(Location{source}, "the file is a safetensors file (a Protean model or checkpoint), not CSV data",
+    throw Error(Location{source}, fmt::format("{} is a safetensors file (a Protean model or checkpoint), not CSV data", file),
                 "check the order of the arguments: the model file comes first, then the CSV data");
   }
   const std::string_view start = text.substr(0, 4096);
   if (const std::string_view order = utf16_order(start); !order.empty()) {
-    throw Error(Location{source}, fmt::format("the file is {} text without a byte order mark, not UTF-8", order),
+    throw Error(Location{source}, fmt::format("{} is {} text without a byte order mark, not UTF-8", file, order),
                 name_the_file(fmt::format("convert it to UTF-8, for example with 'iconv -f {} -t UTF-8 FILE > FILE-utf8.csv'", order),
-                              source));
+                              source, gzipped));
   }
   const std::size_t zero = start.find('\0');
   if (zero != std::string_view::npos) {
     throw Error(Location{source},
-                fmt::format("the file contains a zero byte at offset {}, so it is binary, not CSV text", zero),
+                fmt::format("{} contains a zero byte at offset {}, so it is binary, not CSV text", file, zero),
                 "give a CSV file saved as plain text (UTF-8 or ASCII)");
   }
 }
@@ -376,7 +395,7 @@ std::string gunzip(std::string_view compressed, const std::string& source) {
     if (!checked && (text.size() >= sizeof out || status == Z_STREAM_END)) {
       checked = true;
       try {
-        check_is_text(text, source);
+        check_is_text(text, source, /*gzipped=*/true);
       } catch (...) {
         inflateEnd(&stream);
         throw;
@@ -672,7 +691,7 @@ std::optional<float> parse_number(std::string_view text) {
 CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
-  check_is_text(text, source);
+  check_is_text(text, source, /*gzipped=*/false);
   check_delimiter(options, source);
 
   CsvTable table;

@@ -455,6 +455,42 @@ TEST(CsvFile, ReadsGzipMembersInARow) {
   EXPECT_EQ(table.rows[1][0], "3");
 }
 
+// A gzip-compressed file of another format is named as decompressed, and a conversion command
+// reads the file through gunzip, since iconv cannot read gzip data.
+TEST(CsvFileError, CompressedOtherFormats) {
+  TempDir dir;
+  const auto utf16 = testing_support::write_gzip(dir, "wide.csv.gz", std::string("\xFF\xFEx\0,\0y\0\n\0", 10));
+  const Error with_mark = error_from([&] { read_csv(utf16); });
+  EXPECT_THAT(with_mark.what(), HasSubstr("wide.csv.gz: the file, once decompressed, is UTF-16 text"));
+  const std::string base = (dir.path() / "wide").string();
+  EXPECT_THAT(with_mark.what(),
+              HasSubstr("'gunzip -c " + utf16.string() + " | iconv -f UTF-16 -t UTF-8 > " + base + "-utf8.csv'"));
+
+  const auto no_mark =
+      testing_support::write_gzip(dir, "bare.gz", std::string("x\0,\0y\0\n\0001\0,\0002\0\n\0", 16));
+  const Error without_mark = error_from([&] { read_csv(no_mark); });
+  EXPECT_THAT(without_mark.what(), HasSubstr("once decompressed, is UTF-16LE text without a byte order mark"));
+  EXPECT_THAT(without_mark.what(), HasSubstr("'gunzip -c " + no_mark.string() + " | iconv -f UTF-16LE -t UTF-8 > " +
+                                             (dir.path() / "bare").string() + "-utf8.csv'"));
+
+  const auto workbook = testing_support::write_gzip(dir, "book.xlsx.gz", std::string("PK\x03\x04\x14\0\x06\0", 8));
+  EXPECT_THAT(error_from([&] { read_csv(workbook); }).what(),
+              HasSubstr("the file, once decompressed, is a ZIP archive"));
+}
+
+TEST(CsvFileError, GzipCompressedTwice) {
+  TempDir dir;
+  const auto inner = testing_support::write_gzip(dir, "inner.gz", "x,y\n1,2\n");
+  std::ifstream in(inner, std::ios::binary);
+  const std::string inner_bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto twice = testing_support::write_gzip(dir, "data.csv.gz.gz", inner_bytes);
+  const Error error = error_from([&] { read_csv(twice); });
+  EXPECT_THAT(error.what(), HasSubstr("the file is gzip-compressed twice"));
+  EXPECT_THAT(error.what(), HasSubstr("'gunzip -c " + twice.string() + " | gunzip -c > " +
+                                      (dir.path() / "data.csv").string() + "'"));
+  EXPECT_THAT(error.what(), Not(HasSubstr("read_csv()")));
+}
+
 // Reads a gzip file written by write_gzip() back as bytes.
 std::string gzip_bytes(const TempDir& dir, const std::string& text) {
   std::ifstream in(testing_support::write_gzip(dir, "whole.gz", text), std::ios::binary);
@@ -485,7 +521,7 @@ TEST(CsvFileError, CompressedBinaryStopsEarly) {
   // 64 MiB of zero bytes: rejected from the first block of output, as the plain file would be.
   const auto path = testing_support::write_gzip(dir, "zeros.gz", std::string(64u << 20, '\0'));
   const Error error = error_from([&] { read_csv(path); });
-  EXPECT_THAT(error.what(), HasSubstr("zeros.gz: the file contains a zero byte at offset 0"));
+  EXPECT_THAT(error.what(), HasSubstr("zeros.gz: the file, once decompressed, contains a zero byte at offset 0"));
 }
 
 TEST(CsvFile, ReadsFile) {
