@@ -492,6 +492,33 @@ TEST(Cli, DecimalCommaFileFitsAndPredicts) {
   EXPECT_EQ(read_text(dir.path() / "out.csv").substr(0, 2), "y\n");
 }
 
+TEST(Cli, TwoValueTargetWarns) {
+  TempDir dir;
+  std::string csv = "age,survived\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + std::to_string(i % 3 == 0 ? 1 : 0) + "\n";
+  dir.write("data.csv", csv);
+  const std::string warning = "warning: target column 'survived' contains only the values 0 and 1";
+
+  const auto regression = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 --search off");
+  ASSERT_EQ(regression.exit_code, 0) << regression.err;
+  EXPECT_THAT(regression.err, HasSubstr(warning));
+  EXPECT_THAT(regression.err, HasSubstr("give --task classification"));
+
+  for (const char* task : {"classification", "regression"}) {
+    const auto chosen =
+        run_cli(dir.path(), std::string("fit data.csv -o m.safetensors --epochs 2 --search off --task ") + task);
+    ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+    EXPECT_THAT(chosen.err, Not(HasSubstr(warning))) << task;
+  }
+
+  std::string three = "age,grade\n";
+  for (int i = 0; i < 30; ++i) three += std::to_string(i) + "," + std::to_string(i % 3) + "\n";
+  dir.write("three.csv", three);
+  const auto three_values = run_cli(dir.path(), "fit three.csv -o m.safetensors --epochs 2 --search off");
+  ASSERT_EQ(three_values.exit_code, 0) << three_values.err;
+  EXPECT_THAT(three_values.err, Not(HasSubstr("contains only the values")));
+}
+
 TEST(Cli, ConstantColumnWarns) {
   TempDir dir;
   std::string csv = "x,flat,y\n";
