@@ -490,9 +490,31 @@ bool is_numeric_or_missing(std::string_view text) {
   return is_number(text) || is_missing_marker(text) || is_comma_number(text);
 }
 
+// Decides whether rows[0] is the header of a table without numbers, as a file of categorical
+// columns only (the mushroom data) is: every field of it is filled and occurs nowhere else in its
+// column among rows[1, sample_end), while some column repeats a value there, as categories do. A
+// data row of such a file repeats categories of the rows after it, so it fails the first test.
+bool names_text_columns(const std::vector<std::vector<std::string>>& rows, std::size_t sample_end) {
+  if (sample_end < 3) return false;
+  bool some_column_repeats = false;
+  for (std::size_t c = 0; c < rows.front().size(); ++c) {
+    const std::string_view name = trim_blanks(rows.front()[c], '\0');
+    if (name.empty() || is_missing_marker(name)) return false;
+    std::unordered_set<std::string_view> seen;
+    for (std::size_t r = 1; r < sample_end; ++r) {
+      if (c >= rows[r].size()) continue;
+      const std::string_view value = trim_blanks(rows[r][c], '\0');
+      if (value == name) return false;
+      if (!value.empty() && !seen.insert(value).second) some_column_repeats = true;
+    }
+  }
+  return some_column_repeats;
+}
+
 // Decides whether rows[0] is a header: some field of it is text where its column contains numbers
-// in the rows after it, or all its fields are text while the rows after it contain some number.
-// Empty fields count as neither, so a data row with a missing first value is not a header.
+// in the rows after it, or all its fields are text while the rows after it contain some number, or
+// names_text_columns() finds it the header of a table without numbers. Empty fields count as
+// neither text nor number, so a data row with a missing first value is not a header.
 bool looks_like_header(const std::vector<std::vector<std::string>>& rows) {
   const std::vector<std::string>& first = rows.front();
   // Missing-value markers count as empty cells and numbers written with ',' as numbers, so that
@@ -527,7 +549,8 @@ bool looks_like_header(const std::vector<std::vector<std::string>>& rows) {
     const bool header_cell_is_text = is_value(first[c]) && !is_header_number(first[c]);
     if (header_cell_is_text && column_numeric && column_has_value) return true;
   }
-  return all_text && sample_has_number;
+  if (all_text && !sample_has_number) return names_text_columns(rows, sample_end);
+  return all_text;
 }
 
 void check_field_counts(const CsvTable& table, std::int64_t header_line) {

@@ -273,6 +273,28 @@ TEST(CsvHeader, AllTextTableHasNoHeader) {
   EXPECT_FALSE(table.has_header);
 }
 
+// A file of categorical columns only has no number to tell its header from its data. The header's
+// names occur only once in their columns, while the data rows repeat categories.
+TEST(CsvHeader, CategoricalTableHeaderIsFound) {
+  const CsvTable table = parse("class,cap-shape,odor\np,x,n\ne,b,a\np,x,a\n");
+  EXPECT_TRUE(table.has_header);
+  EXPECT_THAT(table.column_names, ElementsAre("class", "cap-shape", "odor"));
+  EXPECT_EQ(table.row_count(), 3);
+}
+
+TEST(CsvHeader, CategoricalTableWithoutHeader) {
+  // The first row's class 'p' occurs again below it, so that row is data.
+  const CsvTable table = parse("p,x,n\ne,b,a\np,x,a\n");
+  EXPECT_FALSE(table.has_header);
+  EXPECT_EQ(table.row_count(), 3);
+}
+
+TEST(CsvHeader, UniqueTextRowsStayData) {
+  // No column repeats a value, so the rows may be names of any kind, header or not.
+  const CsvTable table = parse("a,b\nc,d\ne,f\n");
+  EXPECT_FALSE(table.has_header);
+}
+
 TEST(CsvHeader, EmptyFirstCellIsNotHeader) {
   const CsvTable table = parse(",2\n3,4\n");
   EXPECT_FALSE(table.has_header);
