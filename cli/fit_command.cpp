@@ -237,9 +237,11 @@ std::vector<std::string> target_columns(const std::vector<std::string>& values, 
   return columns;
 }
 
-// Reads the training data, or with `encoding` (the training data's) test data encoded the same way.
+// Reads the training data, or with `encoding` and `training_task` (the training data's) test data
+// encoded the same way. The test data take the training task, because a small test file cannot
+// show it: its 26 rows of 26 letter classes would look like a name column.
 Dataset read_data(const std::string& path, const std::string& labels, const FitCommandOptions& options,
-                  const InputEncoding* encoding = nullptr) {
+                  const InputEncoding* encoding = nullptr, std::optional<Task> training_task = std::nullopt) {
   if (!labels.empty()) return read_idx_dataset(path, labels);
   if (looks_like_idx(path)) {
     throw Error(Location{path}, "this looks like an IDX images file but no labels file was given",
@@ -261,6 +263,7 @@ Dataset read_data(const std::string& path, const std::string& labels, const FitC
   } else {
     dataset_options.categorical = options.categorical;
   }
+  dataset_options.task = training_task;
   if (options.task == "regression") dataset_options.task = Task::regression;
   if (options.task == "classification") dataset_options.task = Task::classification;
   return to_dataset(table, dataset_options);
@@ -378,7 +381,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
       throw Error(Location{options.test}, "a test images file needs its labels file", "add --test-labels");
     }
     test = std::make_unique<Dataset>(
-        read_data(options.test, options.test_labels, options, data.encoding.empty() ? nullptr : &data.encoding));
+        read_data(options.test, options.test_labels, options, data.encoding.empty() ? nullptr : &data.encoding, data.task));
     print_left_out_rows(*test);
     if (test->inputs.cols() != data.inputs.cols() || test->task != data.task) {
       throw Error(Location{test->source},

@@ -238,6 +238,24 @@ TEST(Cli, TestDataWithOtherColumnsFailsBeforeTraining) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.safetensors"));
 }
 
+// A test file with one row per class would look like a name column on its own. It takes the
+// training data's task instead.
+TEST(Cli, TestDataWithOneRowPerClass) {
+  TempDir dir;
+  std::string train = "x,letter\n";
+  std::string test = "x,letter\n";
+  for (int i = 0; i < 26; ++i) {
+    const std::string letter(1, static_cast<char>('a' + i));
+    for (int k = 0; k < 4; ++k) train += std::to_string(i) + "." + std::to_string(k) + "," + letter + "\n";
+    test += std::to_string(i) + ".5," + letter + "\n";
+  }
+  dir.write("data.csv", train);
+  dir.write("test.csv", test);
+  const auto result = run_cli(dir.path(), "fit data.csv --test test.csv -o m.safetensors --epochs 2 --search off");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("test (test.csv, 26 rows): accuracy"));
+}
+
 TEST(Cli, TestDataWithUnknownClassFailsBeforeTraining) {
   TempDir dir;
   std::string csv = "x,kind\n";
