@@ -237,9 +237,11 @@ std::vector<std::string> target_columns(const std::vector<std::string>& values, 
   return columns;
 }
 
-// Reads the training data, or with `encoding` (the training data's) test data encoded the same way.
+// Reads the training data, or with `encoding` and `training_task` (the training data's) test data
+// encoded the same way. The test data take the training task, because a small test file cannot
+// show it: its 26 rows of 26 letter classes would look like a name column.
 Dataset read_data(const std::string& path, const std::string& labels, const FitCommandOptions& options,
-                  const InputEncoding* encoding = nullptr) {
+                  const InputEncoding* encoding = nullptr, std::optional<Task> training_task = std::nullopt) {
   if (!labels.empty()) return read_idx_dataset(path, labels);
   if (looks_like_idx(path)) {
     throw Error(Location{path}, "this looks like an IDX images file but no labels file was given",
@@ -261,6 +263,7 @@ Dataset read_data(const std::string& path, const std::string& labels, const FitC
   } else {
     dataset_options.categorical = options.categorical;
   }
+  dataset_options.task = training_task;
   if (options.task == "regression") dataset_options.task = Task::regression;
   if (options.task == "classification") dataset_options.task = Task::classification;
   return to_dataset(table, dataset_options);
@@ -274,6 +277,26 @@ void print_categorical_columns(const InputEncoding& encoding) {
     std::printf("categorical: column '%s' has %zu categor%s (%s) and became %zu 0/1 input%s\n", column.name.c_str(), count,
                 count == 1 ? "y" : "ies", list_categories(column).c_str(), count, count == 1 ? "" : "s");
   }
+}
+
+// Warns when a target detected as numeric holds exactly two values, as a 0/1 label column such as
+// titanic's Survived does. Numbers are a regression unless --task says otherwise, so such a fit
+// predicts values like 0.3 or 1.1 instead of classes, and reports r2 instead of accuracy.
+void warn_about_two_value_target(const Dataset& data, const FitCommandOptions& options) {
+  if (!options.task.empty() || data.task != Task::regression || data.target_names.size() != 1 || data.rows() < 2) return;
+  const float first = data.targets(0, 0);
+  float second = first;
+  for (Index r = 1; r < data.rows(); ++r) {
+    const float value = data.targets(r, 0);
+    if (value == first || value == second) continue;
+    if (second != first) return;
+    second = value;
+  }
+  if (second == first) return;
+  std::fprintf(stderr,
+               "warning: target column '%s' contains only the values %g and %g, so it is fitted as a regression that "
+               "predicts numbers between and beyond them; if they are class labels, give --task classification\n",
+               data.target_names.front().c_str(), std::min(first, second), std::max(first, second));
 }
 
 // Warns about options given on the command line that the chosen loss or schedule does not read.
@@ -351,13 +374,14 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   }
   const Dataset data = read_data(options.data, options.data_options.labels, options);
   print_left_out_rows(data);
+  warn_about_two_value_target(data, options);
   std::unique_ptr<Dataset> test;
   if (!options.test.empty()) {
     if (!options.data_options.labels.empty() && options.test_labels.empty()) {
       throw Error(Location{options.test}, "a test images file needs its labels file", "add --test-labels");
     }
     test = std::make_unique<Dataset>(
-        read_data(options.test, options.test_labels, options, data.encoding.empty() ? nullptr : &data.encoding));
+        read_data(options.test, options.test_labels, options, data.encoding.empty() ? nullptr : &data.encoding, data.task));
     print_left_out_rows(*test);
     if (test->inputs.cols() != data.inputs.cols() || test->task != data.task) {
       throw Error(Location{test->source},

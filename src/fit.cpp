@@ -182,14 +182,20 @@ constexpr double kTargetOutlierDistance = 20.0;
 constexpr Index kMinCountingRows = 20;
 
 // True when column `c` contains whole numbers that go up or down by exactly 1 from each row of the
-// file to the next, as an id or row-number column does (1, 2, 3, ...).
-bool counts_rows(const Matrix& inputs, Index c) {
+// file to the next, as an id or row-number column does (1, 2, 3, ...). Between two rows that
+// `lines` (the rows' line numbers, or empty) places k lines apart, a step of k counts too, so the
+// id still shows where --missing drop left out the rows in between.
+bool counts_rows(const Matrix& inputs, const std::vector<std::int64_t>& lines, Index c) {
   if (inputs.rows() < kMinCountingRows) return false;
   const float first = inputs(0, c);
-  const float step = inputs(1, c) - first;
-  if (std::abs(step) != 1.0f || std::trunc(first) != first) return false;
+  if (std::trunc(first) != first || inputs(1, c) == first) return false;
+  const float direction = inputs(1, c) > first ? 1.0f : -1.0f;
+  const bool has_lines = static_cast<Index>(lines.size()) == inputs.rows();
   for (Index r = 1; r < inputs.rows(); ++r) {
-    if (inputs(r, c) - inputs(r - 1, c) != step) return false;
+    const float step = inputs(r, c) - inputs(r - 1, c);
+    if (step == direction) continue;
+    const auto line_gap = has_lines ? lines[static_cast<std::size_t>(r)] - lines[static_cast<std::size_t>(r - 1)] : 1;
+    if (step != direction * static_cast<float>(line_gap)) return false;
   }
   return true;
 }
@@ -452,7 +458,7 @@ FitResult fit(const Dataset& data, const FitOptions& requested, TrainingObserver
   // A row number among other inputs lets the network learn where a row sits in the file. With a
   // single input it is most likely the variable itself (a time step, say).
   for (Index c = 0; data.inputs.cols() > 1 && c < data.inputs.cols(); ++c) {
-    if (!counts_rows(data.inputs, c)) continue;
+    if (!counts_rows(data.inputs, data.source_lines, c)) continue;
     const std::string& name = data.input_names.at(static_cast<std::size_t>(c));
     result.warnings.push_back(fmt::format(
         "input column '{}' numbers the rows ({} to {}, one per row); if it is a row id, drop it with --drop '{}', "

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "protean/error.hpp"
@@ -148,11 +149,39 @@ void reject_repeated_names(const CsvTable& table, const std::vector<std::string>
   }
 }
 
+// Returns the table with its first row made the header when no header was detected but that row
+// names every input column, else nothing. Detection has no number to go by in a short file of
+// categorical columns only, and reading the names as categories would fail on the first cell.
+std::optional<CsvTable> with_header_from_first_row(const CsvTable& table, const std::vector<std::string>& input_columns) {
+  if (table.has_header || table.rows.size() < 2) return std::nullopt;
+  std::vector<std::string> names;
+  for (const std::string& field : table.rows.front()) {
+    const std::size_t begin = field.find_first_not_of(" \t");
+    const std::size_t end = field.find_last_not_of(" \t");
+    names.push_back(begin == std::string::npos ? std::string() : field.substr(begin, end - begin + 1));
+  }
+  const auto named = [&](const std::string& column) { return std::find(names.begin(), names.end(), column) != names.end(); };
+  if (!std::all_of(input_columns.begin(), input_columns.end(), named)) return std::nullopt;
+
+  CsvTable promoted = table;
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    if (names[c].empty()) names[c] = fmt::format("column_{}", c + 1);
+  }
+  promoted.column_names = std::move(names);
+  promoted.has_header = true;
+  promoted.rows.erase(promoted.rows.begin());
+  promoted.row_lines.erase(promoted.row_lines.begin());
+  promoted.row_columns.erase(promoted.row_columns.begin());
+  return promoted;
+}
+
 }  // namespace
 
-Dataset model_dataset(const Model& model, const CsvTable& table, bool with_targets, MissingValues missing) {
+Dataset model_dataset(const Model& model, const CsvTable& file_table, bool with_targets, MissingValues missing) {
   const InputEncoding encoding = model.encoding();
   const std::vector<std::string> input_columns = encoding.column_names();
+  const std::optional<CsvTable> promoted = with_header_from_first_row(file_table, input_columns);
+  const CsvTable& table = promoted ? *promoted : file_table;
   const auto& names = table.column_names;
   auto has_column = [&](const std::string& name) { return std::find(names.begin(), names.end(), name) != names.end(); };
   const bool by_name = table.has_header && std::all_of(input_columns.begin(), input_columns.end(), has_column);

@@ -364,6 +364,40 @@ TEST(Fit, RowNumberColumnWarns) {
   EXPECT_FALSE(warned_about(fit(single, options), "t"));
 }
 
+// Rows left out for a missing value (--missing drop) leave gaps in an id column. The rows' line
+// numbers show the gaps, so the column still gets its warning, and a gap of another size does not.
+TEST(Fit, RowNumberColumnWithGapsWarns) {
+  const auto warned_about_id = [](const FitResult& result) {
+    return std::any_of(result.warnings.begin(), result.warnings.end(), [](const std::string& warning) {
+      return warning.find("input column 'Id' numbers the rows") != std::string::npos;
+    });
+  };
+  FitOptions options;
+  options.epochs = 1;
+  options.search = SearchMode::off;
+
+  // Line 2 is the first row of a file with a header; every fifth row was left out.
+  Dataset data = small_regression(40);
+  data.input_names = {"a", "Id"};
+  std::int64_t line = 2;
+  for (Index r = 0; r < data.rows(); ++r, ++line) {
+    if (line % 5 == 0) ++line;
+    data.source_lines.push_back(line);
+    data.inputs(r, 1) = static_cast<float>(line - 1);
+  }
+  EXPECT_TRUE(warned_about_id(fit(data, options)));
+
+  // The same ids without line numbers cannot tell a gap from a jump.
+  data.source_lines.clear();
+  EXPECT_FALSE(warned_about_id(fit(data, options)));
+
+  // Ids that jump by more than the line gap at one row do not count the rows.
+  for (Index r = 0; r < data.rows(); ++r) data.source_lines.push_back(static_cast<std::int64_t>(data.inputs(r, 1)) + 1);
+  data.inputs(20, 1) += 1.0f;
+  for (Index r = 21; r < data.rows(); ++r) data.inputs(r, 1) += 1.0f;
+  EXPECT_FALSE(warned_about_id(fit(data, options)));
+}
+
 TEST(Fit, HuberIgnoresTargetOutliers) {
   // Five targets of ±1e6 among 400 of spread about 0.3 inflated the standard deviation to about
   // 1e5, and Huber's δ with it, so Huber fitted the outliers as MSE does.

@@ -14,6 +14,7 @@
 #include <limits>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <zlib.h>
@@ -287,57 +288,76 @@ std::string_view utf16_order(std::string_view start) {
 }
 
 // Puts the file's name into a suggested conversion: "FILE > FILE-utf8.csv" becomes
-// "data.csv > data-utf8.csv".
-std::string name_the_file(std::string_view fix, const std::string& source) {
+// "data.csv > data-utf8.csv". The text of a gzip-compressed file reaches the command through
+// gunzip, so "iconv ... FILE > FILE-utf8.csv" becomes
+// "gunzip -c data.csv.gz | iconv ... > data-utf8.csv" for it.
+std::string name_the_file(std::string_view fix, const std::string& source, bool gzipped) {
   constexpr std::string_view kPlaceholder = "FILE > FILE-utf8.csv";
   const std::size_t at = fix.find(kPlaceholder);
   if (at == std::string_view::npos) return std::string(fix);
   std::filesystem::path converted(source);
+  if (gzipped && converted.extension() == ".gz") converted.replace_extension();
   converted.replace_extension();
-  return fmt::format("{}{} > {}-utf8.csv{}", fix.substr(0, at), source, converted.string(),
-                     fix.substr(at + kPlaceholder.size()));
+  const std::string_view before = fix.substr(0, at);
+  const std::string_view after = fix.substr(at + kPlaceholder.size());
+  const std::size_t command = before.find("iconv ");
+  if (!gzipped || command == std::string_view::npos) {
+    return fmt::format("{}{} > {}-utf8.csv{}", before, source, converted.string(), after);
+  }
+  return fmt::format("{}gunzip -c {} | {}> {}-utf8.csv{}", before.substr(0, command), source, before.substr(command),
+                     converted.string(), after);
 }
 
 // Rejects input that is clearly not CSV text, which would otherwise fail later with a confusing
 // message about field counts. Files of well-known formats are named, so the message says how
-// to get CSV text out of them.
-void check_is_text(std::string_view text, const std::string& source) {
+// to get CSV text out of them. `gzipped` marks the text of a gzip-compressed file, which the
+// messages then describe as decompressed.
+void check_is_text(std::string_view text, const std::string& source, bool gzipped) {
+  const std::string_view file = gzipped ? "the file, once decompressed," : "the file";
   if (is_gzip(text)) {
+    if (gzipped) {
+      std::filesystem::path decompressed(source);
+      while (decompressed.extension() == ".gz") decompressed.replace_extension();
+      if (decompressed.extension() != ".csv") decompressed += ".csv";
+      throw Error(Location{source}, "the file is gzip-compressed twice, so its decompressed text is gzip data again",
+                  fmt::format("decompress it twice, for example with 'gunzip -c {} | gunzip -c > {}'", source,
+                              decompressed.string()));
+    }
     throw Error(Location{source}, "the text is gzip-compressed, not CSV text",
                 "decompress it first, for example with gunzip, or read the file with read_csv(), which decompresses it");
   }
   for (const Signature& signature : kSignatures) {
     if (text.substr(0, signature.magic.size()) == signature.magic) {
-      throw Error(Location{source}, fmt::format("the file is {}, not CSV text", signature.what),
-                  name_the_file(signature.fix, source));
+      throw Error(Location{source}, fmt::format("{} is {}, not CSV text", file, signature.what),
+                  name_the_file(signature.fix, source, gzipped));
     }
   }
   if (looks_like_bzip2(text)) {
-    throw Error(Location{source}, "the file is bzip2-compressed, not CSV text",
+    throw Error(Location{source}, fmt::format("{} is bzip2-compressed, not CSV text", file),
                 "decompress it first, for example with bunzip2");
   }
   if (looks_like_parquet(text)) {
-    throw Error(Location{source}, "the file is an Apache Parquet file, not CSV text",
+    throw Error(Location{source}, fmt::format("{} is an Apache Parquet file, not CSV text", file),
                 "write the table as CSV, for example with pandas' to_csv");
   }
   if (looks_like_idx(text)) {
-    throw Error(Location{source}, "the file is an IDX file (MNIST format), not CSV text",
+    throw Error(Location{source}, fmt::format("{} is an IDX file (MNIST format), not CSV text", file),
                 "give it as the images file with its labels file (protean fit IMAGES --labels LABELS)");
   }
   if (looks_like_safetensors(text)) {
-    throw Error(Location{source}, "the file is a safetensors file (a Protean model or checkpoint), not CSV data",
+    throw Error(Location{source}, fmt::format("{} is a safetensors file (a Protean model or checkpoint), not CSV data", file),
                 "check the order of the arguments: the model file comes first, then the CSV data");
   }
   const std::string_view start = text.substr(0, 4096);
   if (const std::string_view order = utf16_order(start); !order.empty()) {
-    throw Error(Location{source}, fmt::format("the file is {} text without a byte order mark, not UTF-8", order),
+    throw Error(Location{source}, fmt::format("{} is {} text without a byte order mark, not UTF-8", file, order),
                 name_the_file(fmt::format("convert it to UTF-8, for example with 'iconv -f {} -t UTF-8 FILE > FILE-utf8.csv'", order),
-                              source));
+                              source, gzipped));
   }
   const std::size_t zero = start.find('\0');
   if (zero != std::string_view::npos) {
     throw Error(Location{source},
-                fmt::format("the file contains a zero byte at offset {}, so it is binary, not CSV text", zero),
+                fmt::format("{} contains a zero byte at offset {}, so it is binary, not CSV text", file, zero),
                 "give a CSV file saved as plain text (UTF-8 or ASCII)");
   }
 }
@@ -375,7 +395,7 @@ std::string gunzip(std::string_view compressed, const std::string& source) {
     if (!checked && (text.size() >= sizeof out || status == Z_STREAM_END)) {
       checked = true;
       try {
-        check_is_text(text, source);
+        check_is_text(text, source, /*gzipped=*/true);
       } catch (...) {
         inflateEnd(&stream);
         throw;
@@ -470,9 +490,31 @@ bool is_numeric_or_missing(std::string_view text) {
   return is_number(text) || is_missing_marker(text) || is_comma_number(text);
 }
 
+// Decides whether rows[0] is the header of a table without numbers, as a file of categorical
+// columns only (the mushroom data) is: every field of it is filled and occurs nowhere else in its
+// column among rows[1, sample_end), while some column repeats a value there, as categories do. A
+// data row of such a file repeats categories of the rows after it, so it fails the first test.
+bool names_text_columns(const std::vector<std::vector<std::string>>& rows, std::size_t sample_end) {
+  if (sample_end < 3) return false;
+  bool some_column_repeats = false;
+  for (std::size_t c = 0; c < rows.front().size(); ++c) {
+    const std::string_view name = trim_blanks(rows.front()[c], '\0');
+    if (name.empty() || is_missing_marker(name)) return false;
+    std::unordered_set<std::string_view> seen;
+    for (std::size_t r = 1; r < sample_end; ++r) {
+      if (c >= rows[r].size()) continue;
+      const std::string_view value = trim_blanks(rows[r][c], '\0');
+      if (value == name) return false;
+      if (!value.empty() && !seen.insert(value).second) some_column_repeats = true;
+    }
+  }
+  return some_column_repeats;
+}
+
 // Decides whether rows[0] is a header: some field of it is text where its column contains numbers
-// in the rows after it, or all its fields are text while the rows after it contain some number.
-// Empty fields count as neither, so a data row with a missing first value is not a header.
+// in the rows after it, or all its fields are text while the rows after it contain some number, or
+// names_text_columns() finds it the header of a table without numbers. Empty fields count as
+// neither text nor number, so a data row with a missing first value is not a header.
 bool looks_like_header(const std::vector<std::vector<std::string>>& rows) {
   const std::vector<std::string>& first = rows.front();
   // Missing-value markers count as empty cells and numbers written with ',' as numbers, so that
@@ -507,7 +549,8 @@ bool looks_like_header(const std::vector<std::vector<std::string>>& rows) {
     const bool header_cell_is_text = is_value(first[c]) && !is_header_number(first[c]);
     if (header_cell_is_text && column_numeric && column_has_value) return true;
   }
-  return all_text && sample_has_number;
+  if (all_text && !sample_has_number) return names_text_columns(rows, sample_end);
+  return all_text;
 }
 
 void check_field_counts(const CsvTable& table, std::int64_t header_line) {
@@ -671,7 +714,7 @@ std::optional<float> parse_number(std::string_view text) {
 CsvTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   if (text.substr(0, kByteOrderMark.size()) == kByteOrderMark) text.remove_prefix(kByteOrderMark.size());
-  check_is_text(text, source);
+  check_is_text(text, source, /*gzipped=*/false);
   check_delimiter(options, source);
 
   CsvTable table;
@@ -1020,6 +1063,42 @@ void reject_stray_target_text(const CsvTable& table, Index target, const std::st
               "fix that cell, or pass --task classification if the column holds class labels");
 }
 
+// A target column of text with about one label per row (a name, an id or a free-text column, as
+// the last column of the auto-mpg data is) would train a classifier with a class per row, which
+// cannot predict a new row. Automatic task detection stops there, with the same limits that keep
+// such a column from becoming a categorical input.
+void reject_id_like_target(const CsvTable& table, Index target, const DatasetOptions& options) {
+  // A column of numbers with a few text cells or missing-value markers is left to
+  // reject_stray_target_text(), which names the first such cell.
+  if (!detail::column_is_mostly_text(table, target)) return;
+  std::unordered_set<std::string> keys;
+  std::vector<std::string> labels;
+  Index filled = 0;
+  for (const auto& row : table.rows) {
+    const std::string& cell = row[static_cast<std::size_t>(target)];
+    if (!has_text(cell)) continue;
+    ++filled;
+    if (keys.insert(class_key(cell)).second) labels.emplace_back(trim_blanks(cell, '\0'));
+  }
+  const auto count = static_cast<Index>(labels.size());
+  if (count < detail::kMinIdLikeCategories || 2 * count <= filled) return;
+
+  const std::string& name = table.column_names[static_cast<std::size_t>(target)];
+  const std::string problem = fmt::format(
+      "target column {} has {} distinct labels in its {} filled cells ({}), so it looks like a name, an id or free "
+      "text rather than class labels: a classifier would learn one class per row",
+      quote_value(name), count, filled, list_categories(InputColumn{name, labels}, 5));
+  const bool defaulted = options.target.empty() && options.targets.empty();
+  const std::string fix =
+      defaulted ? fmt::format("the target is the last column unless --target names another: choose the target with "
+                              "--target (columns: {}) and leave this column out with --drop {}, or give --task "
+                              "classification to fit one class per label anyway",
+                              list_column_names(table.column_names), target + 1)
+                : "choose another target column with --target, or give --task classification to fit one class per "
+                  "label anyway";
+  throw Error(Location{table.source}, problem, fix);
+}
+
 // Sorts class names numerically when every name is a number (so "10" follows "9"), else by
 // byte order. The names are distinct classes, so no two of them are equal numbers.
 void sort_class_names(std::vector<std::string>& names) {
@@ -1262,6 +1341,9 @@ Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
     check_utf8_name(table.column_names[static_cast<std::size_t>(column)], Location{table.source},
                     fmt::format("the name of column {}", column + 1));
   }
+  // Checked before the inputs, so that a wrong default target is reported ahead of an error in a
+  // column that is an input only because of it.
+  if (roles.targets.size() == 1 && !options.task) reject_id_like_target(table, roles.targets.front(), options);
   data.encoding = encode_input_columns(table, roles, options);
   data.input_names = data.encoding.input_names();
   detail::check_encoded_size(table, data.encoding);

@@ -218,4 +218,37 @@ TEST(CategoricalCli, MissingCategoryIsLocated) {
 }
 
 }  // namespace
+// A file of text columns only, like the UCI mushroom data: the class follows the odor.
+std::string mushroom_like(int rows) {
+  const char* const odors[] = {"a", "n", "p", "f"};
+  const char* const shapes[] = {"x", "b", "k"};
+  std::string text = "cap-shape,odor,class\n";
+  for (int r = 0; r < rows; ++r) {
+    const std::string odor = odors[r % 4];
+    text += fmt::format("{},{},{}\n", shapes[r % 3], odor, odor == "p" || odor == "f" ? "poisonous" : "edible");
+  }
+  return text;
+}
+
+// A short file of text columns has no number to set its header apart from its data, so its first
+// row is taken as the header where it names the model's input columns.
+TEST(CategoricalCli, TextOnlyFilesKeepTheirHeader) {
+  TempDir dir;
+  dir.write("mushrooms.csv", mushroom_like(80));
+  const auto fit = run_cli(dir.path(), "fit mushrooms.csv -o m.safetensors --epochs 60 --search off --seed 1");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_THAT(fit.out, HasSubstr("classification with 2 classes"));
+  EXPECT_THAT(fit.out, HasSubstr("categorical: column 'odor' has 4 categories ('a', 'f', 'n', 'p')"));
+
+  dir.write("new.csv", "odor,cap-shape\np,x\nn,b\n");
+  const auto predicted = run_cli(dir.path(), "predict m.safetensors new.csv");
+  ASSERT_EQ(predicted.exit_code, 0) << predicted.err;
+  EXPECT_EQ(predicted.out, "class\npoisonous\nedible\n");
+
+  dir.write("test.csv", "cap-shape,class,odor\nk,edible,a\nx,poisonous,f\n");
+  const auto evaluated = run_cli(dir.path(), "eval m.safetensors test.csv");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.err;
+  EXPECT_THAT(evaluated.out, HasSubstr("test.csv (2 rows): accuracy 1"));
+}
+
 }  // namespace protean

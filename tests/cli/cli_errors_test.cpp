@@ -238,6 +238,24 @@ TEST(Cli, TestDataWithOtherColumnsFailsBeforeTraining) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "m.safetensors"));
 }
 
+// A test file with one row per class would look like a name column on its own. It takes the
+// training data's task instead.
+TEST(Cli, TestDataWithOneRowPerClass) {
+  TempDir dir;
+  std::string train = "x,letter\n";
+  std::string test = "x,letter\n";
+  for (int i = 0; i < 26; ++i) {
+    const std::string letter(1, static_cast<char>('a' + i));
+    for (int k = 0; k < 4; ++k) train += std::to_string(i) + "." + std::to_string(k) + "," + letter + "\n";
+    test += std::to_string(i) + ".5," + letter + "\n";
+  }
+  dir.write("data.csv", train);
+  dir.write("test.csv", test);
+  const auto result = run_cli(dir.path(), "fit data.csv --test test.csv -o m.safetensors --epochs 2 --search off");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("test (test.csv, 26 rows): accuracy"));
+}
+
 TEST(Cli, TestDataWithUnknownClassFailsBeforeTraining) {
   TempDir dir;
   std::string csv = "x,kind\n";
@@ -490,6 +508,33 @@ TEST(Cli, DecimalCommaFileFitsAndPredicts) {
   const auto predict = run_cli(dir.path(), "predict m.safetensors new.csv --decimal-comma -o out.csv");
   ASSERT_EQ(predict.exit_code, 0) << predict.err;
   EXPECT_EQ(read_text(dir.path() / "out.csv").substr(0, 2), "y\n");
+}
+
+TEST(Cli, TwoValueTargetWarns) {
+  TempDir dir;
+  std::string csv = "age,survived\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + std::to_string(i % 3 == 0 ? 1 : 0) + "\n";
+  dir.write("data.csv", csv);
+  const std::string warning = "warning: target column 'survived' contains only the values 0 and 1";
+
+  const auto regression = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 --search off");
+  ASSERT_EQ(regression.exit_code, 0) << regression.err;
+  EXPECT_THAT(regression.err, HasSubstr(warning));
+  EXPECT_THAT(regression.err, HasSubstr("give --task classification"));
+
+  for (const char* task : {"classification", "regression"}) {
+    const auto chosen =
+        run_cli(dir.path(), std::string("fit data.csv -o m.safetensors --epochs 2 --search off --task ") + task);
+    ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+    EXPECT_THAT(chosen.err, Not(HasSubstr(warning))) << task;
+  }
+
+  std::string three = "age,grade\n";
+  for (int i = 0; i < 30; ++i) three += std::to_string(i) + "," + std::to_string(i % 3) + "\n";
+  dir.write("three.csv", three);
+  const auto three_values = run_cli(dir.path(), "fit three.csv -o m.safetensors --epochs 2 --search off");
+  ASSERT_EQ(three_values.exit_code, 0) << three_values.err;
+  EXPECT_THAT(three_values.err, Not(HasSubstr("contains only the values")));
 }
 
 TEST(Cli, ConstantColumnWarns) {

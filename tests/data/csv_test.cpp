@@ -1,5 +1,6 @@
 #include "protean/data/csv.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -272,6 +273,28 @@ TEST(CsvHeader, AllTextTableHasNoHeader) {
   EXPECT_FALSE(table.has_header);
 }
 
+// A file of categorical columns only has no number to tell its header from its data. The header's
+// names occur only once in their columns, while the data rows repeat categories.
+TEST(CsvHeader, CategoricalTableHeaderIsFound) {
+  const CsvTable table = parse("class,cap-shape,odor\np,x,n\ne,b,a\np,x,a\n");
+  EXPECT_TRUE(table.has_header);
+  EXPECT_THAT(table.column_names, ElementsAre("class", "cap-shape", "odor"));
+  EXPECT_EQ(table.row_count(), 3);
+}
+
+TEST(CsvHeader, CategoricalTableWithoutHeader) {
+  // The first row's class 'p' occurs again below it, so that row is data.
+  const CsvTable table = parse("p,x,n\ne,b,a\np,x,a\n");
+  EXPECT_FALSE(table.has_header);
+  EXPECT_EQ(table.row_count(), 3);
+}
+
+TEST(CsvHeader, UniqueTextRowsStayData) {
+  // No column repeats a value, so the rows may be names of any kind, header or not.
+  const CsvTable table = parse("a,b\nc,d\ne,f\n");
+  EXPECT_FALSE(table.has_header);
+}
+
 TEST(CsvHeader, EmptyFirstCellIsNotHeader) {
   const CsvTable table = parse(",2\n3,4\n");
   EXPECT_FALSE(table.has_header);
@@ -454,6 +477,42 @@ TEST(CsvFile, ReadsGzipMembersInARow) {
   EXPECT_EQ(table.rows[1][0], "3");
 }
 
+// A gzip-compressed file of another format is named as decompressed, and a conversion command
+// reads the file through gunzip, since iconv cannot read gzip data.
+TEST(CsvFileError, CompressedOtherFormats) {
+  TempDir dir;
+  const auto utf16 = testing_support::write_gzip(dir, "wide.csv.gz", std::string("\xFF\xFEx\0,\0y\0\n\0", 10));
+  const Error with_mark = error_from([&] { read_csv(utf16); });
+  EXPECT_THAT(with_mark.what(), HasSubstr("wide.csv.gz: the file, once decompressed, is UTF-16 text"));
+  const std::string base = (dir.path() / "wide").string();
+  EXPECT_THAT(with_mark.what(),
+              HasSubstr("'gunzip -c " + utf16.string() + " | iconv -f UTF-16 -t UTF-8 > " + base + "-utf8.csv'"));
+
+  const auto no_mark =
+      testing_support::write_gzip(dir, "bare.gz", std::string("x\0,\0y\0\n\0001\0,\0002\0\n\0", 16));
+  const Error without_mark = error_from([&] { read_csv(no_mark); });
+  EXPECT_THAT(without_mark.what(), HasSubstr("once decompressed, is UTF-16LE text without a byte order mark"));
+  EXPECT_THAT(without_mark.what(), HasSubstr("'gunzip -c " + no_mark.string() + " | iconv -f UTF-16LE -t UTF-8 > " +
+                                             (dir.path() / "bare").string() + "-utf8.csv'"));
+
+  const auto workbook = testing_support::write_gzip(dir, "book.xlsx.gz", std::string("PK\x03\x04\x14\0\x06\0", 8));
+  EXPECT_THAT(error_from([&] { read_csv(workbook); }).what(),
+              HasSubstr("the file, once decompressed, is a ZIP archive"));
+}
+
+TEST(CsvFileError, GzipCompressedTwice) {
+  TempDir dir;
+  const auto inner = testing_support::write_gzip(dir, "inner.gz", "x,y\n1,2\n");
+  std::ifstream in(inner, std::ios::binary);
+  const std::string inner_bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto twice = testing_support::write_gzip(dir, "data.csv.gz.gz", inner_bytes);
+  const Error error = error_from([&] { read_csv(twice); });
+  EXPECT_THAT(error.what(), HasSubstr("the file is gzip-compressed twice"));
+  EXPECT_THAT(error.what(), HasSubstr("'gunzip -c " + twice.string() + " | gunzip -c > " +
+                                      (dir.path() / "data.csv").string() + "'"));
+  EXPECT_THAT(error.what(), Not(HasSubstr("read_csv()")));
+}
+
 // Reads a gzip file written by write_gzip() back as bytes.
 std::string gzip_bytes(const TempDir& dir, const std::string& text) {
   std::ifstream in(testing_support::write_gzip(dir, "whole.gz", text), std::ios::binary);
@@ -484,7 +543,7 @@ TEST(CsvFileError, CompressedBinaryStopsEarly) {
   // 64 MiB of zero bytes: rejected from the first block of output, as the plain file would be.
   const auto path = testing_support::write_gzip(dir, "zeros.gz", std::string(64u << 20, '\0'));
   const Error error = error_from([&] { read_csv(path); });
-  EXPECT_THAT(error.what(), HasSubstr("zeros.gz: the file contains a zero byte at offset 0"));
+  EXPECT_THAT(error.what(), HasSubstr("zeros.gz: the file, once decompressed, contains a zero byte at offset 0"));
 }
 
 TEST(CsvFile, ReadsFile) {
@@ -818,6 +877,63 @@ TEST(CsvDataset, QuotedLabelSpacesIgnored) {
 TEST(CsvDataset, TextLabelsKeepCase) {
   const Dataset data = dataset_from("x,kind\n1,a\n2,A\n3,nan\n4,NaN\n");
   EXPECT_THAT(data.class_names, ElementsAre("A", "NaN", "a", "nan"));
+}
+
+// A file whose last column names each row, as the car name column of the auto-mpg data does.
+std::string rows_with_name_column(int rows, int repeats) {
+  std::string text = "mpg,weight,car name\n";
+  for (int r = 0; r < rows; ++r) text += fmt::format("{},{},car {}\n", 20 + r % 7, 2000 + r, r / repeats);
+  return text;
+}
+
+TEST(CsvDataset, NameColumnTargetIsRejected) {
+  const Error error = error_from([] { dataset_from(rows_with_name_column(30, 1)); });
+  EXPECT_THAT(error.what(), HasSubstr("target column 'car name' has 30 distinct labels in its 30 filled cells"));
+  EXPECT_THAT(error.what(), HasSubstr("'car 0', 'car 1'"));
+  EXPECT_THAT(error.what(), HasSubstr("choose the target with --target (columns: 'mpg', 'weight', 'car name')"));
+  EXPECT_THAT(error.what(), HasSubstr("--drop 3"));
+  EXPECT_THAT(error.what(), HasSubstr("--task classification"));
+}
+
+TEST(CsvDataset, NamedNameColumnTargetIsRejected) {
+  const Error error = error_from([] { dataset_from(rows_with_name_column(30, 1), target_option("car name")); });
+  EXPECT_THAT(error.what(), HasSubstr("30 distinct labels"));
+  EXPECT_THAT(error.what(), HasSubstr("choose another target column with --target"));
+  EXPECT_THAT(error.what(), Not(HasSubstr("--drop")));
+}
+
+TEST(CsvDataset, NameColumnTargetIsRejectedBeforeInputs) {
+  // The missing weight would be reported first if the inputs were read before the target.
+  std::string text = rows_with_name_column(30, 1);
+  text.replace(text.find(",2003,"), 6, ",?,");
+  const Error error = error_from([&] { dataset_from(text); });
+  EXPECT_THAT(error.what(), HasSubstr("target column 'car name'"));
+}
+
+TEST(CsvDataset, DistinctNumbersWithMarkerAreNotNameColumn) {
+  std::string text = "x,y\n";
+  for (int r = 0; r < 30; ++r) text += fmt::format("{},{}.5\n", r, r);
+  text += "30,?\n";
+  const Error error = error_from([&] { dataset_from(text); });
+  EXPECT_THAT(error.what(), HasSubstr("test.csv:32:4: missing value '?' in target column 'y'"));
+}
+
+TEST(CsvDataset, ForcedTaskAcceptsNameColumnTarget) {
+  const Dataset data = dataset_from(rows_with_name_column(30, 1), task_option(Task::classification));
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_EQ(data.class_names.size(), 30u);
+}
+
+TEST(CsvDataset, ManyClassesWithRepeatsAreAccepted) {
+  // 20 classes of two rows each: many classes, but not one per row.
+  const Dataset data = dataset_from(rows_with_name_column(40, 2));
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_EQ(data.class_names.size(), 20u);
+}
+
+TEST(CsvDataset, FewUniqueClassesAreAccepted) {
+  const Dataset data = dataset_from(rows_with_name_column(19, 1));
+  EXPECT_EQ(data.class_names.size(), 19u);
 }
 
 TEST(ClassKey, NumbersAndText) {
