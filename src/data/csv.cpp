@@ -1244,8 +1244,8 @@ void read_several_targets(const CsvTable& table, const std::vector<Index>& targe
           ? CellHints{"", "; every target column of a fit with several targets must contain numbers",
                       "several target columns are fitted as numbers, one regression output each, and multi-label "
                       "classification is not supported: remove column {} from --target, or fit its class labels "
-                      "alone with --target"}
-          : CellHints{"; the model needs every value of its target columns", "", ""};
+                      "alone with --target", ""}
+          : CellHints{"; the model needs every value of its target columns", "", "", ""};
   const std::string missing_hint = detail::missing_rows_hint(options);
   hints.missing = missing_hint;
   data.task = Task::regression;
@@ -1354,9 +1354,9 @@ Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
       options.inputs_can_be_dropped
           ? CellHints{", or drop the column with --drop",
                       ", or give the column to --categorical if its values are categories",
-                      options.encoding ? "give numbers in this column, as in the training data" : ""}
+                      options.encoding ? "give numbers in this column, as in the training data" : "", ""}
           : CellHints{"; the model needs every value of its input columns", "",
-                      "give numbers in this column, as in the data the model was trained on"};
+                      "give numbers in this column, as in the data the model was trained on", ""};
   input_hints.missing = missing_hint;
   data.inputs = Matrix::zeros(rows, data.encoding.width());
   for (Index r = 0; r < rows; ++r) {
