@@ -38,11 +38,13 @@ CsvOptions csv_options(const DataOptions& options) {
   return csv;
 }
 
-void add_missing_option(CLI::App& command, std::string& missing) {
+void add_missing_option(CLI::App& command, std::string& missing, bool can_drop) {
   command
       .add_option("--missing", missing,
-                  "Rows with a missing value (an empty cell, NA, ?, null and the like) in a column that is read: 'error' "
-                  "stops at the first one, 'drop' leaves them out and says how many")
+                  can_drop ? "Rows with a missing value (an empty cell, NA, ?, null and the like) in a column that is "
+                             "read: 'error' stops at the first one, 'drop' leaves them out and says how many"
+                           : "Rows with a missing value: 'error' stops at the first one; 'drop' is refused, since "
+                             "every input row gets a prediction")
       ->check(CLI::IsMember({"error", "drop"}))
       ->capture_default_str();
 }

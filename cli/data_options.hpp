@@ -23,9 +23,9 @@ void add_data_options(CLI::App& command, DataOptions& options, bool with_labels)
 
 CsvOptions csv_options(const DataOptions& options);
 
-// Registers --missing (error or drop) for commands that may leave rows out: fit, eval, report
-// and explain. `missing` holds "error" or "drop".
-void add_missing_option(CLI::App& command, std::string& missing);
+// Registers --missing (error or drop). `missing` holds "error" or "drop". Commands that cannot
+// leave rows out (predict) pass can_drop false: the help says so, and the command refuses "drop".
+void add_missing_option(CLI::App& command, std::string& missing, bool can_drop = true);
 
 MissingValues missing_values(const std::string& missing);
 

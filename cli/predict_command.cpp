@@ -20,6 +20,7 @@ struct PredictOptions {
   std::string model;
   std::string data;
   DataOptions data_options;
+  std::string missing = "error";  // --missing: only "error" works here; "drop" gets its own message
   std::string output;
   bool probabilities = false;
 };
@@ -36,6 +37,13 @@ std::string csv_field(const std::string& text) {
 }
 
 void run_predict(const PredictOptions& options) {
+  if (options.missing == "drop") {
+    throw Error(Location{options.data},
+                "predict writes one prediction for every input row, so it cannot leave out rows with missing values "
+                "(--missing drop)",
+                "fill in the missing values or remove those rows first; fit, eval, report and explain accept "
+                "--missing drop");
+  }
   if (!options.output.empty() && options.output != "-") {
     check_output_path(options.output, {options.model, options.data, options.data_options.labels}, "predictions.csv");
   }
@@ -101,6 +109,7 @@ void add_predict_command(CLI::App& app, const GlobalOptions&) {
       ->required()
       ->check(non_empty_value());
   add_data_options(*command, options->data_options, /*with_labels=*/true);
+  add_missing_option(*command, options->missing, /*can_drop=*/false);
   command->add_option("-o,--output", options->output, "CSV file to write (default: standard output)")
       ->check(non_empty_value());
   command->add_flag("--probabilities", options->probabilities, "Classification: add one probability column per class");

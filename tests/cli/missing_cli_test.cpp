@@ -1,5 +1,5 @@
 // --missing through the command line: fit and eval stop at a missing value by default, and with
-// --missing drop leave such rows out and say which; predict keeps every row.
+// --missing drop leave such rows out and say which; predict keeps every row and refuses drop.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -60,6 +60,11 @@ TEST(MissingCli, FitStopsByDefaultAndDropsOnRequest) {
   EXPECT_EQ(predict.exit_code, 1);
   EXPECT_THAT(predict.err, HasSubstr("gaps.csv:5:5"));
   EXPECT_THAT(predict.err, ::testing::Not(HasSubstr("--missing")));
+  const auto predict_drop = run_cli(dir.path(), "predict m.safetensors gaps.csv --missing drop -o out.csv");
+  EXPECT_EQ(predict_drop.exit_code, 1);
+  EXPECT_THAT(predict_drop.err, HasSubstr("gaps.csv: predict writes one prediction for every input row"));
+  EXPECT_THAT(predict_drop.err, HasSubstr("eval, report and explain accept --missing drop"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "out.csv"));
 }
 
 TEST(MissingCli, TestDataFollowsTheOption) {
