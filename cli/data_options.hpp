@@ -23,14 +23,14 @@ void add_data_options(CLI::App& command, DataOptions& options, bool with_labels)
 
 CsvOptions csv_options(const DataOptions& options);
 
-// Registers --missing (error or drop). `missing` holds "error" or "drop". Commands that cannot
-// leave rows out (predict) pass can_drop false: the help says so, and the command refuses "drop".
+// Registers --missing, whose value ("error" or "drop") goes to `missing`. Commands that cannot
+// leave rows out (predict) pass can_drop false. Their help then states it, and they reject "drop".
 void add_missing_option(CLI::App& command, std::string& missing, bool can_drop = true);
 
 MissingValues missing_values(const std::string& missing);
 
 // Prints to stderr how many rows to_dataset() left out for missing values, their first lines and
-// each column's count of missing cells; prints nothing when no row was left out.
+// each column's count of missing cells. Prints nothing when no row was left out.
 void print_left_out_rows(const Dataset& data);
 
 // True when `path` names an IDX file by the usual file names (…-idx3-ubyte[.gz]).

@@ -225,7 +225,7 @@ bool is_gzip(std::string_view bytes) {
   return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
 
-// A file format recognized by its first bytes, for a message that says what the file is.
+// A file format recognized by its first bytes, so that the error message can name the format.
 struct Signature {
   std::string_view magic;
   std::string_view what;
@@ -370,6 +370,7 @@ std::string gunzip(std::string_view compressed, const std::string& source) {
   if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) {
     throw Error(Location{source}, "cannot start zlib to decompress the file", "decompress it first with gunzip");
   }
+
   // zlib's counters are 32-bit: feed the input in pieces.
   constexpr std::size_t kPiece = 1u << 30;
   std::string text;
@@ -377,10 +378,12 @@ std::string gunzip(std::string_view compressed, const std::string& source) {
   bool checked = false;
   char out[1 << 16];
   int status = Z_OK;
-  const auto fail = [&](const std::string& what) {
+  const auto fail = [&](const std::string& problem) {
     inflateEnd(&stream);
-    throw Error(Location{source}, what, "check the file with 'gzip -t', or decompress it with gunzip and read the CSV file");
+    throw Error(Location{source}, problem,
+                "check the file with 'gzip -t', or decompress it with gunzip and read the CSV file");
   };
+
   while (true) {
     if (stream.avail_in == 0 && consumed < compressed.size()) {
       const std::size_t piece = std::min(kPiece, compressed.size() - consumed);
@@ -388,6 +391,7 @@ std::string gunzip(std::string_view compressed, const std::string& source) {
       stream.avail_in = static_cast<uInt>(piece);
       consumed += piece;
     }
+
     stream.next_out = reinterpret_cast<Bytef*>(out);
     stream.avail_out = sizeof out;
     status = inflate(&stream, Z_NO_FLUSH);
@@ -401,6 +405,7 @@ std::string gunzip(std::string_view compressed, const std::string& source) {
         throw;
       }
     }
+
     if (status == Z_STREAM_END) {
       const std::size_t left = stream.avail_in + (compressed.size() - consumed);
       if (left == 0) break;

@@ -1,5 +1,5 @@
-// --missing through the command line: fit and eval stop at a missing value by default, and with
-// --missing drop leave such rows out and say which; predict keeps every row and refuses drop.
+// --missing through the command line. By default fit and eval stop at a missing value. With
+// --missing drop they leave such rows out and print which, while predict rejects drop.
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
