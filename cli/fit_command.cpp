@@ -279,26 +279,6 @@ void print_categorical_columns(const InputEncoding& encoding) {
   }
 }
 
-// Warns when a target detected as numeric holds exactly two values, as a 0/1 label column such as
-// titanic's Survived does. Numbers are a regression unless --task says otherwise, so such a fit
-// predicts values like 0.3 or 1.1 instead of classes, and reports r2 instead of accuracy.
-void warn_about_two_value_target(const Dataset& data, const FitCommandOptions& options) {
-  if (!options.task.empty() || data.task != Task::regression || data.target_names.size() != 1 || data.rows() < 2) return;
-  const float first = data.targets(0, 0);
-  float second = first;
-  for (Index r = 1; r < data.rows(); ++r) {
-    const float value = data.targets(r, 0);
-    if (value == first || value == second) continue;
-    if (second != first) return;
-    second = value;
-  }
-  if (second == first) return;
-  std::fprintf(stderr,
-               "warning: target column '%s' contains only the values %g and %g, so it is fitted as a regression that "
-               "predicts numbers between and beyond them; if they are class labels, give --task classification\n",
-               data.target_names.front().c_str(), std::min(first, second), std::max(first, second));
-}
-
 // Warns about options given on the command line that the chosen loss or schedule does not read.
 void warn_about_unused_options(const FitCommandOptions& options, const CLI::App& command) {
   auto given = [&](const char* name) { return command.count(name) > 0; };
@@ -374,7 +354,6 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   }
   const Dataset data = read_data(options.data, options.data_options.labels, options);
   print_left_out_rows(data);
-  warn_about_two_value_target(data, options);
   std::unique_ptr<Dataset> test;
   if (!options.test.empty()) {
     if (!options.data_options.labels.empty() && options.test_labels.empty()) {
@@ -402,6 +381,14 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     if (data.task == Task::classification) std::printf(" with %lld classes", static_cast<long long>(data.class_count()));
     std::printf("\n");
     print_categorical_columns(data.encoding);
+    const bool numeric_classes = std::all_of(data.class_names.begin(), data.class_names.end(),
+                                             [](const std::string& name) { return parse_number(name).has_value(); });
+    if (options.task.empty() && options.data_options.labels.empty() && data.task == Task::classification &&
+        data.class_count() == 2 && numeric_classes) {
+      std::printf("task: classification, since target column '%s' contains only the values %s and %s; give --task "
+                  "regression to fit it as numbers\n",
+                  data.target_names.front().c_str(), data.class_names[0].c_str(), data.class_names[1].c_str());
+    }
     std::fflush(stdout);
   }
   if (!options.report.empty() && !program_available("gnuplot")) {

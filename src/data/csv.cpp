@@ -1028,6 +1028,33 @@ float read_finite_cell(const CsvTable& table, Index row, Index column, std::stri
   return *value;
 }
 
+// Rows of numbers a column needs before two values in it are taken as two classes. A few rows
+// with two values say little about what the column is.
+constexpr Index kMinTwoValueRows = 10;
+
+// True when the finite numbers of a column, in at least kMinTwoValueRows rows, take exactly two
+// values, as a 0/1 label such as titanic's Survived does. Such a target is a label far more often
+// than a measurement, and as a regression it would predict values like 0.3 or 1.1 and be scored
+// by r2 instead of accuracy.
+bool has_two_values(const CsvTable& table, Index column) {
+  std::optional<float> first, second;
+  Index numbers = 0;
+  for (const auto& row : table.rows) {
+    const std::optional<float> value = parse_number(row[static_cast<std::size_t>(column)]);
+    if (!value || !std::isfinite(*value)) continue;
+    ++numbers;
+    if (value == first || value == second) continue;
+    if (!first) {
+      first = value;
+    } else if (!second) {
+      second = value;
+    } else {
+      return false;
+    }
+  }
+  return second.has_value() && numbers >= kMinTwoValueRows;
+}
+
 bool target_is_numeric(const CsvTable& table, Index target) {
   for (const auto& row : table.rows) {
     const std::string& cell = row[static_cast<std::size_t>(target)];
@@ -1390,7 +1417,9 @@ Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
 
   const Index target = roles.targets.front();
   if (!options.task) reject_stray_target_text(table, target, missing_hint);
-  data.task = options.task.value_or(target_is_numeric(table, target) ? Task::regression : Task::classification);
+  data.task = options.task.value_or(target_is_numeric(table, target) && !has_two_values(table, target)
+                                        ? Task::regression
+                                        : Task::classification);
   if (data.task == Task::classification) {
     fill_class_targets(table, target, missing_hint, data);
     return data;

@@ -510,31 +510,36 @@ TEST(Cli, DecimalCommaFileFitsAndPredicts) {
   EXPECT_EQ(read_text(dir.path() / "out.csv").substr(0, 2), "y\n");
 }
 
-TEST(Cli, TwoValueTargetWarns) {
+TEST(Cli, TwoValueTargetIsClasses) {
   TempDir dir;
   std::string csv = "age,survived\n";
   for (int i = 0; i < 30; ++i) csv += std::to_string(i) + "," + std::to_string(i % 3 == 0 ? 1 : 0) + "\n";
   dir.write("data.csv", csv);
-  const std::string warning = "warning: target column 'survived' contains only the values 0 and 1";
+  const std::string note = "task: classification, since target column 'survived' contains only the values 0 and 1";
 
-  const auto regression = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 --search off");
+  const auto fit = run_cli(dir.path(), "fit data.csv -o m.safetensors --epochs 2 --search off");
+  ASSERT_EQ(fit.exit_code, 0) << fit.err;
+  EXPECT_THAT(fit.out, HasSubstr("classification with 2 classes"));
+  EXPECT_THAT(fit.out, HasSubstr(note));
+  EXPECT_THAT(fit.out, HasSubstr("give --task regression"));
+  dir.write("new.csv", "age\n3\n4\n");
+  const auto predict = run_cli(dir.path(), "predict m.safetensors new.csv -o out.csv");
+  ASSERT_EQ(predict.exit_code, 0) << predict.err;
+  // Classes, named as the file writes them, rather than numbers between and beyond 0 and 1.
+  EXPECT_THAT(read_text(dir.path() / "out.csv"), ::testing::MatchesRegex("survived\n[01]\n[01]\n"));
+
+  const auto regression = run_cli(dir.path(), "fit data.csv -o r.safetensors --epochs 2 --search off --task regression");
   ASSERT_EQ(regression.exit_code, 0) << regression.err;
-  EXPECT_THAT(regression.err, HasSubstr(warning));
-  EXPECT_THAT(regression.err, HasSubstr("give --task classification"));
-
-  for (const char* task : {"classification", "regression"}) {
-    const auto chosen =
-        run_cli(dir.path(), std::string("fit data.csv -o m.safetensors --epochs 2 --search off --task ") + task);
-    ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
-    EXPECT_THAT(chosen.err, Not(HasSubstr(warning))) << task;
-  }
+  EXPECT_THAT(regression.out, HasSubstr("regression"));
+  EXPECT_THAT(regression.out, Not(HasSubstr(note)));
 
   std::string three = "age,grade\n";
   for (int i = 0; i < 30; ++i) three += std::to_string(i) + "," + std::to_string(i % 3) + "\n";
   dir.write("three.csv", three);
-  const auto three_values = run_cli(dir.path(), "fit three.csv -o m.safetensors --epochs 2 --search off");
+  const auto three_values = run_cli(dir.path(), "fit three.csv -o m3.safetensors --epochs 2 --search off");
   ASSERT_EQ(three_values.exit_code, 0) << three_values.err;
-  EXPECT_THAT(three_values.err, Not(HasSubstr("contains only the values")));
+  EXPECT_THAT(three_values.out, HasSubstr("regression"));
+  EXPECT_THAT(three_values.out, Not(HasSubstr("task: classification")));
 }
 
 TEST(Cli, ConstantColumnWarns) {

@@ -963,6 +963,23 @@ TEST(CsvDataset, NumericTargetDefaultsToRegression) {
   EXPECT_EQ(data.task, Task::regression);
 }
 
+TEST(CsvDataset, TwoValueTargetIsClasses) {
+  std::string text = "x,survived\n";
+  for (int r = 0; r < 12; ++r) text += std::to_string(r) + "," + (r % 3 == 0 ? "1" : "0") + "\n";
+  const Dataset data = dataset_from(text);
+  EXPECT_EQ(data.task, Task::classification);
+  EXPECT_THAT(data.class_names, ElementsAre("0", "1"));
+  EXPECT_EQ(data.targets(0, 0), 1.0f);
+  EXPECT_EQ(data.targets(1, 0), 0.0f);
+
+  // A third value, fewer than 10 rows, or a task given makes it a regression.
+  EXPECT_EQ(dataset_from(text + "12,0.5\n").task, Task::regression);
+  EXPECT_EQ(dataset_from("x,y\n1,0\n2,1\n3,1\n").task, Task::regression);
+  DatasetOptions options;
+  options.task = Task::regression;
+  EXPECT_EQ(to_dataset(parse(text), options).task, Task::regression);
+}
+
 TEST(CsvDataset, TaskNames) {
   EXPECT_STREQ(to_string(Task::regression), "regression");
   EXPECT_STREQ(to_string(Task::classification), "classification");

@@ -57,7 +57,7 @@ TEST(ReportCli, CategoricalInputsSkipHeatMaps) {
   std::string csv = "kind,y\n";
   for (int r = 0; r < 40; ++r) csv += r % 2 == 0 ? "shell,1\n" : "stone,3\n";
   report_test::write_file(folder.path() / "kinds.csv", csv);
-  const auto fit = report_test::run_command(folder.path(), kCli + " fit kinds.csv --hidden 4 -e 5 --search off -o kinds.safetensors");
+  const auto fit = report_test::run_command(folder.path(), kCli + " fit kinds.csv --task regression --hidden 4 -e 5 --search off -o kinds.safetensors");
   ASSERT_EQ(fit.status, 0) << fit.output;
   const auto result = report_test::run_command(folder.path(), kCli + " report kinds.safetensors kinds.csv -o report");
   ASSERT_EQ(result.status, 0) << result.output;

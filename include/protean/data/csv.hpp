@@ -99,7 +99,9 @@ struct DatasetOptions {
   // column (Dataset::targets is then N×T in this order). Takes the place of `target`, which must
   // then be empty. A list of one column is the same as `target`.
   std::vector<std::string> targets;
-  std::optional<Task> task;    // empty: classification when any target cell is not a number
+  // Empty: classification when any target cell is not a number, or when the numbers of at least
+  // 10 rows take exactly two values (a 0/1 label); regression otherwise.
+  std::optional<Task> task;
   bool has_target = true;      // false: every column is an input (for prediction)
   std::vector<std::string> drop;  // columns to ignore, by name or 1-based index
   // Columns to ignore by 0-based position, for callers that matched the header themselves and
