@@ -309,7 +309,7 @@ std::string name_the_file(std::string_view fix, const std::string& source, bool 
 }
 
 // Rejects input that is clearly not CSV text, which would otherwise fail later with a confusing
-// message about field counts. Files of well-known formats are named, so the message says how
+// message about field counts. Files of well-known formats are named, and the fix explains how
 // to get CSV text out of them. `gzipped` marks the text of a gzip-compressed file, which the
 // messages then describe as decompressed.
 void check_is_text(std::string_view text, const std::string& source, bool gzipped) {
@@ -495,10 +495,10 @@ bool is_numeric_or_missing(std::string_view text) {
   return is_number(text) || is_missing_marker(text) || is_comma_number(text);
 }
 
-// Decides whether rows[0] is the header of a table without numbers, as a file of categorical
-// columns only (the mushroom data) is: every field of it is filled and occurs nowhere else in its
-// column among rows[1, sample_end), while some column repeats a value there, as categories do. A
-// data row of such a file repeats categories of the rows after it, so it fails the first test.
+// Decides whether rows[0] is the header of a table without numbers, such as a file of categorical
+// columns only (the mushroom data). Every field of such a header is filled and occurs nowhere else
+// in its column among rows[1, sample_end), while some column repeats a value there, as categories
+// do. A data row of such a file repeats categories of the rows after it, so it fails the test.
 bool names_text_columns(const std::vector<std::vector<std::string>>& rows, std::size_t sample_end) {
   if (sample_end < 3) return false;
   bool some_column_repeats = false;
@@ -1028,8 +1028,8 @@ float read_finite_cell(const CsvTable& table, Index row, Index column, std::stri
   return *value;
 }
 
-// Rows of numbers a column needs before two values in it are taken as two classes. A few rows
-// with two values say little about what the column is.
+// Minimum count of rows with a number before a column of two values is read as two classes,
+// because two values in a few rows tell little about what the column is.
 constexpr Index kMinTwoValueRows = 10;
 
 // True when the finite numbers of a column, in at least kMinTwoValueRows rows, take exactly two
@@ -1095,9 +1095,9 @@ void reject_stray_target_text(const CsvTable& table, Index target, const std::st
               "fix that cell, or pass --task classification if the column holds class labels");
 }
 
-// A target column of text with about one label per row (a name, an id or a free-text column, as
-// the last column of the auto-mpg data is) would train a classifier with a class per row, which
-// cannot predict a new row. Automatic task detection stops there, with the same limits that keep
+// Rejects a target column of text with about one label per row, such as a name, an id or the
+// car names in the last column of the auto-mpg data. A classifier with a class per row cannot
+// predict a new row, so automatic task detection stops there. The limits are those that keep
 // such a column from becoming a categorical input.
 void reject_id_like_target(const CsvTable& table, Index target, const DatasetOptions& options) {
   // A column of numbers with a few text cells or missing-value markers is left to

@@ -100,7 +100,7 @@ struct DatasetOptions {
   // then be empty. A list of one column is the same as `target`.
   std::vector<std::string> targets;
   // Empty: classification when any target cell is not a number, or when the numbers of at least
-  // 10 rows take exactly two values (a 0/1 label); regression otherwise.
+  // 10 rows take exactly two values (a 0/1 label). Otherwise regression.
   std::optional<Task> task;
   bool has_target = true;      // false: every column is an input (for prediction)
   std::vector<std::string> drop;  // columns to ignore, by name or 1-based index
