@@ -151,11 +151,13 @@ void product_shapes(benchmark::internal::Benchmark* bench) {
   for (const auto& s : shapes) bench->Args({s[0], s[1], s[2], s[3]});
 }
 
-// Layer shapes of the reference tasks: curve, surface, fashion, wide.
+// Layer shapes of the reference tasks: curve, surface, fashion, wide, and surface's shards of
+// 128 rows (TrainOptions::shards).
 void task_shapes(benchmark::internal::Benchmark* bench, bool backward) {
   const std::int64_t shapes[][4] = {
       {64, 1, 64, 0},     {64, 64, 64, 1},     {64, 64, 1, 1},                               // curve
       {256, 2, 128, 0},   {256, 128, 128, 1},  {256, 128, 1, 1},                             // surface
+      {128, 2, 128, 0},   {128, 128, 128, 1},  {128, 128, 1, 1},                             // its shards
       {128, 784, 256, 0}, {128, 256, 128, 1},  {128, 128, 10, 1},                            // fashion
       {512, 1024, 2048, 0}, {512, 2048, 2048, 1}, {512, 2048, 1024, 1},                      // wide
   };

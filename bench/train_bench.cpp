@@ -8,6 +8,9 @@
 //   protean_bench predict THREADS          latency of one single-sample forward pass of the curve network
 //   protean_bench predict_batch THREADS TASK   forward-pass throughput of TASK's network on 16384 rows
 //
+// PROTEAN_BENCH_SHARDS=K in the environment sets TrainOptions::shards (1 turns data-parallel
+// steps off), to compare the two ways of sharing a step among threads in one build.
+//
 // Task runs also print the peak resident memory of the process (max_rss_mib, from getrusage)
 // and the bytes of the data held as float32 matrices (data_mib: training and test rows).
 //
@@ -164,6 +167,7 @@ int run_task(TaskSpec spec, int threads, int epochs, Index factor, std::uint64_t
   options.batch_size = spec.batch_size;
   options.seed = seed;
   options.drop_last = true;
+  if (const char* shards = std::getenv("PROTEAN_BENCH_SHARDS")) options.shards = std::atoi(shards);
   const protean::TrainResult result = protean::train(network, loss, adam, x, y, options);
 
   double seconds = 0.0;
@@ -281,7 +285,8 @@ int usage() {
                "       protean_bench predict_batch THREADS TASK\n"
                "TASK is curve, surface, fashion or wide; THREADS is the number of backend threads (>= 1);\n"
                "EPOCHS defaults to 3; FACTOR (default 1) multiplies the rows of curve, surface and wide;\n"
-               "SEED (default 0) seeds the initial weights and the shuffle order.\n");
+               "SEED (default 0) seeds the initial weights and the shuffle order.\n"
+               "PROTEAN_BENCH_SHARDS=K sets TrainOptions::shards (default 0: automatic; 1: off).\n");
   return 2;
 }
 

@@ -86,6 +86,16 @@ Network& Network::add(const std::vector<LayerConfig>& configs) {
   return *this;
 }
 
+std::unique_ptr<Network> Network::replica() {
+  auto copy = std::make_unique<Network>(inputs_, *backend_);
+  for (const auto& layer : layers_) {
+    std::unique_ptr<Layer> part = layer->replica();
+    if (part == nullptr) return nullptr;
+    copy->layers_.push_back(std::move(part));
+  }
+  return copy;
+}
+
 void Network::initialize(std::uint64_t seed) {
   Rng rng(seed);
   for (auto& layer : layers_) layer->initialize(rng);

@@ -85,6 +85,46 @@ TEST(Network, CopyIsDeep) {
   EXPECT_NE(a.parameters()[0].value(0, 0), b.parameters()[0].value(0, 0));
 }
 
+TEST(Network, ReplicaSharesParametersButNotGradients) {
+  Rng rng(3);
+  Network net(3);
+  net.add_dense(16, Activation::tanh).add_dense(8, Activation::gelu).add_dense(2);
+  net.initialize(5);
+  std::unique_ptr<Network> replica = net.replica();
+  ASSERT_NE(replica, nullptr);
+  EXPECT_EQ(replica->describe(), net.describe());
+  EXPECT_EQ(replica->parameter_count(), net.parameter_count());
+  const Matrix x = random_matrix(5, 3, rng);
+  EXPECT_TRUE(bitwise_equal(replica->forward(x, Mode::inference), Matrix::copy_of(net.forward(x, Mode::inference))));
+
+  // A change to the network's weights is seen by the replica: the two read the same storage.
+  net.parameters()[0].value(1, 2) += 0.5f;
+  EXPECT_EQ(replica->parameters()[0].value(1, 2), net.parameters()[0].value(1, 2));
+  EXPECT_TRUE(bitwise_equal(replica->forward(x, Mode::inference), Matrix::copy_of(net.forward(x, Mode::inference))));
+
+  // Backward through the replica writes its own gradients and leaves the network's alone.
+  for (const auto& parameter : net.parameters()) parameter.grad.fill(7.0f);
+  const ConstMatrixView output = replica->forward(x, Mode::training);
+  Matrix d_output = Matrix::zeros(output.rows(), output.cols());
+  MeanSquaredError().forward_backward(output, random_matrix(5, 2, rng), d_output);
+  replica->backward(d_output);
+  const auto own = net.parameters();
+  const auto theirs = replica->parameters();
+  for (std::size_t i = 0; i < own.size(); ++i) {
+    EXPECT_EQ(own[i].grad(0, 0), 7.0f) << own[i].name;
+    EXPECT_NE(theirs[i].grad(0, 0), 7.0f) << theirs[i].name;
+  }
+}
+
+TEST(Network, NoReplicaWithLayersThatMixRowsOrDrawNumbers) {
+  Network norm(2);
+  norm.add_dense(4, Activation::relu).add_batch_norm().add_dense(1);
+  EXPECT_EQ(norm.replica(), nullptr);
+  Network dropout(2);
+  dropout.add_dense(4, Activation::relu).add_dropout(0.5f).add_dense(1);
+  EXPECT_EQ(dropout.replica(), nullptr);
+}
+
 TEST(Network, PredictMatchesForwardInBlocks) {
   Rng rng(9);
   Network net(2);

@@ -48,6 +48,11 @@ class Network {
   Network& add(const LayerConfig& config);
   Network& add(const std::vector<LayerConfig>& configs);
 
+  // A network of the layers' replicas (Layer::replica()): it shares this network's parameters
+  // and has its own buffers and gradients. Null when a layer offers no replica. The replica must
+  // not outlive this network, and layers added later are not in it.
+  std::unique_ptr<Network> replica();
+
   // Initializes every layer's parameters from one seeded random stream.
   void initialize(std::uint64_t seed);
 

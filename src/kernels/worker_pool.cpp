@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "kernels/float_mode.hpp"
+
 namespace protean::detail {
 
 namespace {
@@ -69,6 +71,8 @@ void WorkerPool::worker_loop(Worker& self, int slot) {
     // Fails when the caller already withdrew the ticket: the run is over, nothing to do.
     if ((ticket & kWithdrawn) == 0 &&
         self.ticket.compare_exchange_strong(ticket, ticket | kTaken, std::memory_order_acq_rel)) {
+      // The caller's rounding and subnormal modes hold for its parts on every thread.
+      set_float_control(float_control_);
       work_on_parts(slot);
       self.finished.store(seen, std::memory_order_release);
     }
@@ -79,9 +83,17 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
   const auto run_here = [&] {
     for (int part = 0; part < parts; ++part) call(context, part);
   };
-  if (threads <= 1 || parts <= 1) return run_here();
+  // A part that calls run() again, as the trainer's shards of a batch do through the backend,
+  // runs that call's parts itself: every thread of the pool is already at work.
+  thread_local bool in_run = false;
+  if (threads <= 1 || parts <= 1 || in_run) return run_here();
   std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
   if (!lock.owns_lock()) return run_here();
+  in_run = true;
+  struct Leave {
+    bool& flag;
+    ~Leave() { flag = false; }
+  } leave{in_run};
   const int requested = std::min(threads, parts) - 1;
   try {
     while (static_cast<int>(workers_.size()) < requested) {
@@ -98,6 +110,7 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
 
   call_ = call;
   context_ = context;
+  float_control_ = float_control();
   parts_ = parts;
   slots_ = helpers + 1;
   for (int slot = 0; slot < slots_; ++slot) next_part(slot).store(first_part(slot), std::memory_order_relaxed);

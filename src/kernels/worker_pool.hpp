@@ -72,6 +72,7 @@ class WorkerPool {
   // taking its ticket. The caller waits for every taken ticket to finish before it returns.
   Call call_ = nullptr;
   void* context_ = nullptr;
+  unsigned float_control_ = 0;  // the caller's floating-point control state (float_mode.hpp)
   int parts_ = 0;
   int slots_ = 1;  // threads sharing the run in flight: the caller and the workers asked to join
   alignas(64) std::atomic<int> callers_next_part_{0};

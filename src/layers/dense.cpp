@@ -21,10 +21,10 @@ ConstMatrixView Dense::forward(ConstMatrixView x, Mode) {
   y_.resize(x.rows(), output_width());
   if (derivative_needs_input(activation_)) {
     z_.resize(x.rows(), output_width());
-    backend().dense_forward(Activation::identity, x, weight_, bias_, z_);
+    backend().dense_forward(Activation::identity, x, weight(), bias(), z_);
     backend().activation_forward(activation_, z_, y_);
   } else {
-    backend().dense_forward(activation_, x, weight_, bias_, y_);
+    backend().dense_forward(activation_, x, weight(), bias(), y_);
   }
   return y_;
 }
@@ -34,7 +34,7 @@ DenseLink Dense::inference_link(ConstMatrixView x) {
   assert(x.cols() == input_width());
   y_.resize(x.rows(), output_width());
   x_ = x;
-  return {activation_, weight_, bias_, y_};
+  return {activation_, weight(), bias(), y_};
 }
 
 MatrixView Dense::backward(MatrixView dy, bool need_dx) {
@@ -46,9 +46,9 @@ MatrixView Dense::backward(MatrixView dy, bool need_dx) {
   }
   if (derivative_needs_input(activation_)) {
     backend().activation_backward(activation_, z_, y_, dy);
-    backend().dense_backward(Activation::identity, x_, weight_, y_, dy, dweight_, dbias_, dx);
+    backend().dense_backward(Activation::identity, x_, weight(), y_, dy, dweight_, dbias_, dx);
   } else {
-    backend().dense_backward(activation_, x_, weight_, y_, dy, dweight_, dbias_, dx);
+    backend().dense_backward(activation_, x_, weight(), y_, dy, dweight_, dbias_, dx);
   }
   return dx;
 }
@@ -62,7 +62,19 @@ LayerConfig Dense::config() const {
 }
 
 std::vector<Parameter> Dense::parameters() {
-  return {{"weight", weight_.view(), dweight_.view()}, {"bias", bias_.view(), dbias_.view()}};
+  return {{"weight", weight().view(), dweight_.view()}, {"bias", bias().view(), dbias_.view()}};
+}
+
+std::unique_ptr<Layer> Dense::replica() {
+  Dense* source = shared_ != nullptr ? shared_ : this;
+  auto copy = std::make_unique<Dense>(1, 1, activation_, init_);
+  copy->shared_ = source;
+  copy->weight_ = Matrix();
+  copy->bias_ = Matrix();
+  copy->dweight_ = Matrix::zeros(input_width(), output_width());
+  copy->dbias_ = Matrix::zeros(1, output_width());
+  copy->set_backend(backend());
+  return copy;
 }
 
 void Dense::initialize(Rng& rng) {
@@ -77,16 +89,16 @@ void Dense::initialize(Rng& rng) {
   }
   if (init == Init::siren_first || init == Init::siren) {
     const float limit = init == Init::siren_first ? 1.0f / fan_in : std::sqrt(6.0f / fan_in) / act::Sine::kOmega;
-    for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = rng.uniform(-limit, limit);
+    for (Index i = 0; i < weight().size(); ++i) weight().data()[i] = rng.uniform(-limit, limit);
   } else if (init == Init::he || init == Init::lecun) {
     float deviation = std::sqrt((init == Init::he ? 2.0f : 1.0f) / fan_in);
     if (init == Init::lecun && activation_ == Activation::hard_sigmoid) deviation *= 3.0f;
-    for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = deviation * rng.normal();
+    for (Index i = 0; i < weight().size(); ++i) weight().data()[i] = deviation * rng.normal();
   } else {
     const float limit = std::sqrt(6.0f / (fan_in + fan_out));
-    for (Index i = 0; i < weight_.size(); ++i) weight_.data()[i] = rng.uniform(-limit, limit);
+    for (Index i = 0; i < weight().size(); ++i) weight().data()[i] = rng.uniform(-limit, limit);
   }
-  bias_.fill(0.0f);
+  bias().fill(0.0f);
 }
 
 }  // namespace protean

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "kernels/float_mode.hpp"
+
 namespace protean {
 
 namespace {
@@ -101,6 +103,8 @@ double weight_penalty(const Eigen::VectorXd& theta, const std::vector<Parameter>
 TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, ConstMatrixView inputs,
                              ConstMatrixView targets, const TrainOptions& options, double weight_decay,
                              const Validation* validation, TrainingObserver* observer) {
+  // Subnormal results are flushed to zero while training (kernels/float_mode.hpp).
+  const detail::ScopedFlushSubnormals flush_subnormals;
   TrainResult result;
   result.full_batch = true;
   const Lbfgs::Objective objective = network_objective(network, loss, inputs, targets, weight_decay);

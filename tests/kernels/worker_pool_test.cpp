@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
+#include <thread>
 #include <vector>
+
+#include "kernels/float_mode.hpp"
 
 namespace protean::detail {
 namespace {
@@ -38,6 +42,38 @@ TEST(WorkerPool, NestedCallRunsOnTheCallingThread) {
   });
   EXPECT_EQ(inner_calls.load(), 12);
   EXPECT_FALSE(inner_left_its_thread.load());
+}
+
+// Training flushes subnormal results to zero on the caller's thread. Every part of an operation
+// must see that mode, or a product's bits would depend on which thread computed a part.
+TEST(WorkerPool, PartsRunInTheCallersFloatMode) {
+  for (const bool flush : {true, false}) {
+    std::optional<ScopedFlushSubnormals> scope;
+    if (flush) scope.emplace();
+    const auto caller = std::this_thread::get_id();
+    // A worker may wake too late to take a part; runs repeat until one has taken some.
+    bool worker_took_parts = false;
+    for (int attempt = 0; attempt < 200 && !worker_took_parts; ++attempt) {
+      std::vector<float> results(64, -1.0f);
+      std::vector<char> on_worker(64, 0);
+      volatile float tiny = 1e-30f;
+      worker_pool().run(2, 64, [&](int part) {
+        for (volatile int i = 0; i < 2000; i = i + 1) {
+        }
+        results[static_cast<std::size_t>(part)] = tiny * 1e-10f;
+        on_worker[static_cast<std::size_t>(part)] = std::this_thread::get_id() != caller;
+      });
+      for (std::size_t p = 0; p < results.size(); ++p) {
+        worker_took_parts |= on_worker[p] != 0;
+        if (flush) {
+          EXPECT_EQ(results[p], 0.0f) << "part " << p << (on_worker[p] ? " on a worker" : " on the caller");
+        } else {
+          EXPECT_GT(results[p], 0.0f) << "part " << p << (on_worker[p] ? " on a worker" : " on the caller");
+        }
+      }
+    }
+    EXPECT_TRUE(worker_took_parts);
+  }
 }
 
 TEST(WorkerPool, RunInBlocksCoversTheRangeOnce) {

@@ -36,8 +36,8 @@ class Dense final : public Layer {
 
   std::string type() const override { return "dense"; }
   LayerConfig config() const override;
-  Index input_width() const override { return weight_.rows(); }
-  Index output_width() const override { return weight_.cols(); }
+  Index input_width() const override { return weight().rows(); }
+  Index output_width() const override { return weight().cols(); }
   Activation activation() const { return activation_; }
   Init init() const { return init_; }
 
@@ -49,20 +49,23 @@ class Dense final : public Layer {
   DenseLink inference_link(ConstMatrixView x);
 
   std::vector<Parameter> parameters() override;
-  Index parameter_count() const override { return weight_.size() + bias_.size(); }
+  Index parameter_count() const override { return weight().size() + bias().size(); }
   void initialize(Rng& rng) override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Dense>(*this); }
+  std::unique_ptr<Layer> replica() override;
 
-  Matrix& weight() { return weight_; }
-  Matrix& bias() { return bias_; }
-  const Matrix& weight() const { return weight_; }
-  const Matrix& bias() const { return bias_; }
+  // A replica's weight and bias are those of the layer it was made from.
+  Matrix& weight() { return shared_ != nullptr ? shared_->weight_ : weight_; }
+  Matrix& bias() { return shared_ != nullptr ? shared_->bias_ : bias_; }
+  const Matrix& weight() const { return shared_ != nullptr ? shared_->weight_ : weight_; }
+  const Matrix& bias() const { return shared_ != nullptr ? shared_->bias_ : bias_; }
 
  private:
   Activation activation_;
   Init init_;
-  Matrix weight_;   // I×O
-  Matrix bias_;     // 1×O
+  Dense* shared_ = nullptr;  // the layer whose parameters a replica reads, else null
+  Matrix weight_;   // I×O, empty in a replica
+  Matrix bias_;     // 1×O, empty in a replica
   Matrix dweight_;  // I×O
   Matrix dbias_;    // 1×O
   ConstMatrixView x_;  // the last forward's input, read by backward

@@ -60,6 +60,11 @@ class Layer {
   // Checkpoints save and restore its state, so that a resumed run draws the same numbers.
   virtual Rng* generator() { return nullptr; }
   virtual std::unique_ptr<Layer> clone() const = 0;
+  // A layer that reads this layer's parameters but has buffers and gradients of its own, so that
+  // the trainer can run parts of a batch through replicas side by side and add their gradients.
+  // Null for a layer whose rows depend on each other (batch normalization), draws random numbers
+  // (dropout) or does not offer it. A replica must not outlive the layer it was made from.
+  virtual std::unique_ptr<Layer> replica() { return nullptr; }
   // The configuration that rebuilds this layer (without its tensors) for a given input width.
   virtual LayerConfig config() const = 0;
 

@@ -69,7 +69,19 @@ struct TrainOptions {
   // contain the weights and optimizer state saved with it. `epochs`, `batch_size`, `seed` and the
   // data must be those of the original run, and then the result is bitwise that of a run never stopped.
   const TrainState* resume = nullptr;
+  // Data-parallel steps: each batch is cut into this many shards of consecutive rows, which run
+  // forward and backward through replicas of the network side by side, one per thread, and their
+  // gradients are then added in shard order. The cut depends on this number alone, never on the
+  // thread count, so every thread count trains the same bits. 0 picks it from the network and the
+  // batch size (training_shards()); 1 turns it off, and every operation is then shared among the
+  // threads instead. Networks with a layer that offers no replica (Layer::replica()) use 1.
+  int shards = 0;
 };
+
+// The shard count that TrainOptions::shards = 0 gives: 1 for networks of more than 128 Ki
+// parameters, whose gradients would take longer to add than the step gains, else one shard per
+// 128 rows of the batch, at most 4.
+int training_shards(Network& network, Index batch_size);
 
 // Held-out rows scored after every epoch. `metrics` turns the network's outputs on these rows
 // into user-facing metrics (for example in the targets' original units); it may be empty.
