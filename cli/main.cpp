@@ -9,11 +9,14 @@
 
 #include "commands.hpp"
 #include "protean/error.hpp"
+#include "protean/kernels/blas_kernels.hpp"
 #include "run_control.hpp"
 
 int main(int argc, char** argv) {
+  protean::restart_with_faster_blas_kernels(argv);
   CLI::App app{"protean: fit neural networks to data as universal function approximators"};
-  app.set_version_flag("--version", std::string("protean ") + PROTEAN_VERSION);
+  app.set_version_flag("--version",
+                       std::string("protean ") + PROTEAN_VERSION + " (OpenBLAS kernels: " + protean::blas_kernels() + ")");
   app.require_subcommand(1);
   // Options such as --quiet are accepted after the subcommand too. Subcommands inherit this
   // setting when they are created, so it comes first.

@@ -35,7 +35,7 @@ with open(sys.argv[1], "w") as out:
         a, b = i / 20, math.sin(i)
         out.write(f"{a},{b},{3 * a - b}\n")
 PY
-memcheck=(valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+memcheck=(valgrind --quiet --trace-children=yes --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect)
 "${memcheck[@]}" build-valgrind/protean fit "$work/data.csv" -e 3 --hidden 8 -q -o "$work/model.safetensors"
 "${memcheck[@]}" build-valgrind/protean predict "$work/model.safetensors" "$work/data.csv" -o "$work/predictions.csv"
 echo "sanitizers and valgrind: no reports" >&2
