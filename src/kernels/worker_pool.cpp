@@ -9,6 +9,9 @@ namespace protean::detail {
 
 namespace {
 
+// True on a thread inside run() or a SerialScope: its run() calls then run every part themselves.
+thread_local bool in_run = false;
+
 // Tells the core that this thread is spinning, which frees issue slots for the other thread
 // on the core and saves power.
 void pause() {
@@ -18,6 +21,10 @@ void pause() {
 }
 
 }  // namespace
+
+SerialScope::SerialScope() : saved_(in_run) { in_run = true; }
+
+SerialScope::~SerialScope() { in_run = saved_; }
 
 WorkerPool::~WorkerPool() {
   stopping_.store(true);
@@ -85,7 +92,6 @@ void WorkerPool::run_erased(int threads, int parts, Call call, void* context) {
   };
   // A part that calls run() again, as the trainer's shards of a batch do through the backend,
   // runs that call's parts itself: every thread of the pool is already at work.
-  thread_local bool in_run = false;
   if (threads <= 1 || parts <= 1 || in_run) return run_here();
   std::unique_lock<std::mutex> lock(busy_, std::try_to_lock);
   if (!lock.owns_lock()) return run_here();

@@ -79,6 +79,19 @@ class WorkerPool {
   std::uint64_t generation_ = 0;
 };
 
+// While alive, every WorkerPool::run() call on the creating thread runs all its parts on that
+// thread. Which thread runs a part changes no result, so this changes speed only.
+class SerialScope {
+ public:
+  SerialScope();
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool saved_;
+};
+
 // The pool the CPU backend, the optimizers and the trainer use.
 WorkerPool& worker_pool();
 

@@ -76,6 +76,38 @@ TEST(WorkerPool, PartsRunInTheCallersFloatMode) {
   }
 }
 
+TEST(WorkerPool, SerialScopeKeepsPartsOnTheCaller) {
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> calls{0};
+  std::atomic<bool> left_the_caller{false};
+  {
+    SerialScope serial;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      worker_pool().run(2, 64, [&](int) {
+        for (volatile int i = 0; i < 2000; i = i + 1) {
+        }
+        if (std::this_thread::get_id() != caller) left_the_caller = true;
+        calls.fetch_add(1);
+      });
+    }
+  }
+  EXPECT_EQ(calls.load(), 20 * 64);
+  EXPECT_FALSE(left_the_caller.load());
+
+  // After the scope, the pool shares parts again.
+  bool shared = false;
+  for (int attempt = 0; attempt < 200 && !shared; ++attempt) {
+    std::atomic<bool> on_worker{false};
+    worker_pool().run(2, 64, [&](int) {
+      for (volatile int i = 0; i < 2000; i = i + 1) {
+      }
+      if (std::this_thread::get_id() != caller) on_worker = true;
+    });
+    shared = on_worker.load();
+  }
+  EXPECT_TRUE(shared);
+}
+
 TEST(WorkerPool, RunInBlocksCoversTheRangeOnce) {
   for (const Index count : {Index{0}, Index{1}, Index{5}, Index{100}, Index{1001}}) {
     for (const Index grain : {Index{1}, Index{7}, Index{1000}}) {
