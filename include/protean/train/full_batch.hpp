@@ -32,7 +32,8 @@ Lbfgs::Objective network_objective(Network& network, const Loss& loss, ConstMatr
 Eigen::VectorXd flatten_parameters(Network& network);
 void unflatten_parameters(const Eigen::VectorXd& values, Network& network);
 
-// `weight_decay`: the L2 coefficient λ of the objective above.
+// `weight_decay`: the L2 coefficient λ of the objective above. Subnormal results are flushed to
+// zero while it runs, as in train().
 TrainResult train_full_batch(Network& network, const Loss& loss, Lbfgs& lbfgs, ConstMatrixView inputs,
                              ConstMatrixView targets, const TrainOptions& options, double weight_decay = 0.0,
                              const Validation* validation = nullptr, TrainingObserver* observer = nullptr);

@@ -175,6 +175,9 @@ inline const char* history_unit(const TrainResult& result) { return result.full_
 
 // Errors: no training rows, targets with another row count than the inputs, inputs whose column
 // count is not the network's input width, and validation data with the same faults.
+// While it runs, float results below 2^-126 in magnitude are flushed to zero on the calling
+// thread (kernels/float_mode.hpp), in the observer's calls too, and the previous mode is restored
+// on return.
 TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, ConstMatrixView inputs,
                   ConstMatrixView targets, const TrainOptions& options, const Validation* validation = nullptr,
                   TrainingObserver* observer = nullptr);
