@@ -109,12 +109,13 @@ std::string application_json(const FitCommandOptions& options) {
 }
 
 // The options of a resumed run: those stored in the checkpoint, with the paths given now (data,
-// outputs, checkpoint settings) in place of the stored ones. Any other option is rejected,
-// because the run must continue with the recipe it started with.
+// outputs, checkpoint settings) and the thread count in place of the stored ones. The thread
+// count changes no bit of a run, and is not stored. Any other option is rejected, because the
+// run must continue with the recipe it started with.
 FitCommandOptions resumed_options(const FitCommandOptions& requested, const CLI::App& command, const Checkpoint& checkpoint) {
   const std::set<std::string> changeable = {"DATA",     "--labels",           "--test",           "--test-labels",
                                             "--output", "--report",           "--checkpoint-every", "--checkpoint-dir",
-                                            "--keep-checkpoints", "--resume"};
+                                            "--keep-checkpoints", "--resume",   "--threads"};
   for (const CLI::Option* option : command.get_options()) {
     if (option->count() > 0 && changeable.count(option->get_name()) == 0) {
       throw Error(fmt::format("{} cannot be combined with --resume, because a resumed run keeps the options stored in its checkpoint",
@@ -702,7 +703,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
       ->check(whole_number(0, 1'000'000))
       ->capture_default_str();
   command->add_option("--resume", options->resume,
-                      "Continue the run saved in this checkpoint with its stored options; DATA and the output paths may be given anew")
+                      "Continue the run saved in this checkpoint with its stored options; DATA, the output paths and --threads may be given anew")
       ->check(non_empty_value());
   command->add_flag("--retry-lower-lr", options->retry_lower_lr,
                     "When training diverges (NaN or infinity), start again with a 10x lower learning rate, up to 3 times");

@@ -156,6 +156,24 @@ TEST(CliCheckpoint, ResumeGivesSameModel) {
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
 }
 
+// The thread count changes no bit of a run, so a run may continue on another number of threads.
+// Batches of 256 rows through 128-128 layers train in two shards, on both threads at -j 2.
+TEST(CliCheckpoint, ResumeTakesThreadCount) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(600));
+  const std::string recipe = "fit data.csv -e 4 -b 256 --hidden 128,128 --checkpoint-every 2 -q";
+  ASSERT_EQ(run_cli(dir.path(), recipe + " -j 1 -o straight.safetensors").exit_code, 0);
+  const auto resumed = run_cli(dir.path(), "fit --resume straight-checkpoint-epoch-000002.safetensors -j 2 -q -o resumed.safetensors");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+
+  Model straight = load_model(dir.path() / "straight.safetensors");
+  Model again = load_model(dir.path() / "resumed.safetensors");
+  const auto a = straight.network.parameters();
+  const auto b = again.network.parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+}
+
 TEST(CliCheckpoint, ResumeRejectsRecipeOptions) {
   TempDir dir;
   dir.write("data.csv", regression_csv(60));

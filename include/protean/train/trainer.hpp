@@ -79,8 +79,8 @@ struct TrainOptions {
 };
 
 // The shard count that TrainOptions::shards = 0 gives: 1 for networks of more than 128 Ki
-// parameters, whose gradients would take longer to add than the step gains, else one shard per
-// 128 rows of the batch, at most 4.
+// parameters, whose gradients would take longer to add than the step gains, and for networks
+// with a layer that offers no replica, else one shard per 128 rows of the batch, at most 4.
 int training_shards(Network& network, Index batch_size);
 
 // Held-out rows scored after every epoch. `metrics` turns the network's outputs on these rows
@@ -175,9 +175,9 @@ inline const char* history_unit(const TrainResult& result) { return result.full_
 
 // Errors: no training rows, targets with another row count than the inputs, inputs whose column
 // count is not the network's input width, and validation data with the same faults.
-// While it runs, float results below 2^-126 in magnitude are flushed to zero on the calling
-// thread (kernels/float_mode.hpp), in the observer's calls too, and the previous mode is restored
-// on return.
+// While it runs, float results below 2^-126 in magnitude are flushed to zero and such operands
+// read as zero (src/kernels/float_mode.hpp), on the calling thread, in the observer's calls too,
+// and on the backend's worker threads. The calling thread's previous mode is restored on return.
 TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, ConstMatrixView inputs,
                   ConstMatrixView targets, const TrainOptions& options, const Validation* validation = nullptr,
                   TrainingObserver* observer = nullptr);
