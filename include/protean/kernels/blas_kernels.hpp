@@ -26,9 +26,10 @@ std::optional<std::string> faster_blas_kernels(std::string_view chosen, bool has
 std::optional<std::string> faster_blas_kernels(std::string_view chosen);
 
 // Runs the program again from its start with OPENBLAS_CORETYPE set, when OpenBLAS chose kernels
-// for older processors than this one and the caller left OPENBLAS_CORETYPE unset. Call it first
-// in main(), before any other thread starts. Returns when no restart was needed or the restart
-// failed, and then the program goes on with the kernels it has.
+// for older processors than this one and the caller left OPENBLAS_CORETYPE unset. A variable set
+// to any value, even an empty or unknown one, is left alone. Call this first in main(), before
+// any other thread starts. It returns when no restart was needed or the restart failed, and the
+// program then goes on with the kernels it has.
 void restart_with_faster_blas_kernels(char** argv);
 
 }  // namespace protean

@@ -6,7 +6,7 @@
 //   network.backward(d_output)           // fills every parameter's grad
 //   optimizer.step(network.parameters())
 // Rows are shuffled every epoch from a seeded stream, and a last partial batch is trained on
-// unless drop_last is set. The same seed, data and thread count give bitwise the same weights.
+// unless drop_last is set. The same seed and data give bitwise the same weights for any thread count.
 #pragma once
 
 #include <atomic>
@@ -72,7 +72,7 @@ struct TrainOptions {
   // Data-parallel steps: each batch is cut into this many shards of consecutive rows, which run
   // forward and backward through replicas of the network side by side, one per thread, and their
   // gradients are then added in shard order. The cut depends on this number alone, never on the
-  // thread count, so every thread count trains the same bits. 0 picks it from the network and the
+  // thread count, so every thread count trains the same bits. 0 (or less) picks it from the network and the
   // batch size (training_shards()); 1 turns it off, and every operation is then shared among the
   // threads instead. Networks with a layer that offers no replica (Layer::replica()) use 1.
   int shards = 0;
