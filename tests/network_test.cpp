@@ -116,6 +116,42 @@ TEST(Network, ReplicaSharesParametersButNotGradients) {
   }
 }
 
+// Residual blocks (one with a projection, 3 → 16 units), layer normalization and Fourier
+// features share their parameters and buffers with replicas too.
+TEST(Network, ReplicaOfEveryRowWiseLayer) {
+  Rng rng(8);
+  Network net(3);
+  net.add_fourier_features(2).add_residual(16, Activation::relu).add_layer_norm().add_residual(16, Activation::tanh).add_dense(2);
+  net.initialize(4);
+  for (const auto& parameter : net.parameters()) {
+    for (Index i = 0; i < parameter.value.size(); ++i) parameter.value.data()[i] += 0.01f * rng.normal();
+  }
+  std::unique_ptr<Network> replica = net.replica();
+  ASSERT_NE(replica, nullptr);
+  EXPECT_EQ(replica->describe(), net.describe());
+  EXPECT_EQ(replica->parameter_count(), net.parameter_count());
+  const auto own = net.parameters();
+  const auto theirs = replica->parameters();
+  ASSERT_EQ(theirs.size(), own.size());
+  for (std::size_t i = 0; i < own.size(); ++i) {
+    EXPECT_EQ(theirs[i].name, own[i].name);
+    EXPECT_EQ(theirs[i].value.data(), own[i].value.data()) << own[i].name << " is not shared";
+    EXPECT_NE(theirs[i].grad.data(), own[i].grad.data()) << own[i].name << " shares its gradient";
+  }
+  const Matrix x = random_matrix(7, 3, rng);
+  EXPECT_TRUE(bitwise_equal(replica->forward(x, Mode::training), Matrix::copy_of(net.forward(x, Mode::training))));
+
+  // The gradients of a batch through the replica are those of the same batch through the network.
+  const Matrix target = random_matrix(7, 2, rng);
+  for (Network* which : {&net, replica.get()}) {
+    const ConstMatrixView output = which->forward(x, Mode::training);
+    Matrix d_output = Matrix::zeros(output.rows(), output.cols());
+    MeanSquaredError().forward_backward(output, target, d_output);
+    which->backward(d_output);
+  }
+  for (std::size_t i = 0; i < own.size(); ++i) EXPECT_TRUE(bitwise_equal(theirs[i].grad, own[i].grad)) << own[i].name;
+}
+
 TEST(Network, NoReplicaWithLayersThatMixRowsOrDrawNumbers) {
   Network norm(2);
   norm.add_dense(4, Activation::relu).add_batch_norm().add_dense(1);

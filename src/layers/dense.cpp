@@ -65,15 +65,16 @@ std::vector<Parameter> Dense::parameters() {
   return {{"weight", weight().view(), dweight_.view()}, {"bias", bias().view(), dbias_.view()}};
 }
 
-std::unique_ptr<Layer> Dense::replica() {
-  Dense* source = shared_ != nullptr ? shared_ : this;
-  auto copy = std::make_unique<Dense>(1, 1, activation_, init_);
-  copy->shared_ = source;
-  copy->weight_ = Matrix();
-  copy->bias_ = Matrix();
-  copy->dweight_ = Matrix::zeros(input_width(), output_width());
-  copy->dbias_ = Matrix::zeros(1, output_width());
-  copy->set_backend(backend());
+std::unique_ptr<Layer> Dense::replica() { return std::make_unique<Dense>(shared_copy()); }
+
+Dense Dense::shared_copy() {
+  Dense copy(1, 1, activation_, init_);
+  copy.shared_ = shared_ != nullptr ? shared_ : this;
+  copy.weight_ = Matrix();
+  copy.bias_ = Matrix();
+  copy.dweight_ = Matrix::zeros(input_width(), output_width());
+  copy.dbias_ = Matrix::zeros(1, output_width());
+  copy.set_backend(backend());
   return copy;
 }
 

@@ -22,8 +22,8 @@ ConstMatrixView LayerNorm::forward(ConstMatrixView x, Mode) {
   normalized_.resize(n, width);
   inverse_std_.resize(n, 1);
   y_.resize(n, width);
-  const float* gamma = weight_.data();
-  const float* beta = bias_.data();
+  const float* gamma = weight().data();
+  const float* beta = bias().data();
   for (Index r = 0; r < n; ++r) {
     const float* in = x.row(r);
     const double mean = detail::lane_sum(width, [&](Index c) { return static_cast<double>(in[c]); }) /
@@ -55,7 +55,7 @@ MatrixView LayerNorm::backward(MatrixView dy, bool need_dx) {
 
   // Per row, with g = dy ⊙ γ: dx = inv_std / I · (I·g − Σ g − x̂ · Σ g ⊙ x̂), sums over features.
   dx_.resize(n, width);
-  const float* gamma = weight_.data();
+  const float* gamma = weight().data();
   for (Index r = 0; r < n; ++r) {
     const float* grad_out = dy.row(r);
     const float* x_hat = normalized_.row(r);
@@ -75,18 +75,29 @@ MatrixView LayerNorm::backward(MatrixView dy, bool need_dx) {
 }
 
 std::vector<Parameter> LayerNorm::parameters() {
-  return {{"weight", weight_.view(), dweight_.view()}, {"bias", bias_.view(), dbias_.view()}};
+  return {{"weight", weight().view(), dweight_.view()}, {"bias", bias().view(), dbias_.view()}};
 }
 
 void LayerNorm::initialize(Rng&) {
-  weight_.fill(1.0f);
-  bias_.fill(0.0f);
+  weight().fill(1.0f);
+  bias().fill(0.0f);
 }
 
 LayerConfig LayerNorm::config() const {
   LayerConfig config;
   config.kind = LayerKind::layer_norm;
   return config;
+}
+
+std::unique_ptr<Layer> LayerNorm::replica() {
+  auto copy = std::make_unique<LayerNorm>(1);
+  copy->shared_ = shared_ != nullptr ? shared_ : this;
+  copy->weight_ = Matrix();
+  copy->bias_ = Matrix();
+  copy->dweight_ = Matrix::zeros(1, input_width());
+  copy->dbias_ = Matrix::zeros(1, input_width());
+  copy->set_backend(backend());
+  return copy;
 }
 
 }  // namespace protean

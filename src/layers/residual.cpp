@@ -36,7 +36,7 @@ ConstMatrixView ResidualBlock::forward(ConstMatrixView x, Mode mode) {
   y_.resize(x.rows(), output_width());
   y_.view().copy_from(residual);
   if (has_projection()) {
-    backend().gemm(Transpose::no, Transpose::no, 1.0f, x, projection_, 1.0f, y_);
+    backend().gemm(Transpose::no, Transpose::no, 1.0f, x, projection(), 1.0f, y_);
   } else {
     add_into(x, y_);
   }
@@ -53,7 +53,7 @@ MatrixView ResidualBlock::backward(MatrixView dy, bool need_dx) {
   }
   if (has_projection()) {
     backend().gemm(Transpose::yes, Transpose::no, 1.0f, x_, dy, 0.0f, dprojection_);
-    if (need_dx) backend().gemm(Transpose::no, Transpose::yes, 1.0f, dy, projection_, 0.0f, dx);
+    if (need_dx) backend().gemm(Transpose::no, Transpose::yes, 1.0f, dy, projection(), 0.0f, dx);
   } else if (need_dx) {
     dx.copy_from(dy);
   }
@@ -67,12 +67,12 @@ std::vector<Parameter> ResidualBlock::parameters() {
   std::vector<Parameter> all;
   for (auto& parameter : first_.parameters()) all.push_back({"first." + parameter.name, parameter.value, parameter.grad});
   for (auto& parameter : second_.parameters()) all.push_back({"second." + parameter.name, parameter.value, parameter.grad});
-  if (has_projection()) all.push_back({"projection.weight", projection_.view(), dprojection_.view()});
+  if (has_projection()) all.push_back({"projection.weight", projection().view(), dprojection_.view()});
   return all;
 }
 
 Index ResidualBlock::parameter_count() const {
-  return first_.parameter_count() + second_.parameter_count() + projection_.size();
+  return first_.parameter_count() + second_.parameter_count() + projection().size();
 }
 
 void ResidualBlock::initialize(Rng& rng) {
@@ -86,9 +86,22 @@ void ResidualBlock::initialize(Rng& rng) {
   second_.weight().fill(0.0f);
   if (has_projection()) {
     // Glorot uniform, as for any linear map.
-    const float limit = std::sqrt(6.0f / static_cast<float>(projection_.rows() + projection_.cols()));
-    for (Index i = 0; i < projection_.size(); ++i) projection_.data()[i] = rng.uniform(-limit, limit);
+    Matrix& projection_weight = projection();
+    const float limit = std::sqrt(6.0f / static_cast<float>(projection_weight.rows() + projection_weight.cols()));
+    for (Index i = 0; i < projection_weight.size(); ++i) projection_weight.data()[i] = rng.uniform(-limit, limit);
   }
+}
+
+std::unique_ptr<Layer> ResidualBlock::replica() {
+  auto copy = std::make_unique<ResidualBlock>(*this);
+  copy->shared_ = shared_ != nullptr ? shared_ : this;
+  copy->first_ = first_.shared_copy();
+  copy->second_ = second_.shared_copy();
+  copy->projection_ = Matrix();
+  copy->y_ = Matrix();
+  copy->dx_ = Matrix();
+  copy->set_backend(backend());
+  return copy;
 }
 
 LayerConfig ResidualBlock::config() const {

@@ -103,7 +103,7 @@ TEST(Train, SameSeedGivesBitwiseSameWeights) {
 // shards by TrainOptions::shards alone, so the thread count changes no bit of a run. The layers
 // here are wide enough that the forward and backward products are cut. The batch of 1000 rows
 // has a last batch of 488, and the 1030 rows of the second data set leave a last batch of 6,
-// which four shards share unevenly.
+// which four shards share unevenly. The second network has a layer of each kind with a replica.
 TEST(Train, ThreadCountGivesBitwiseSameWeights) {
   for (const Index rows : {Index{1000}, Index{1030}}) {
     Matrix x = Matrix::zeros(rows, 16), y = Matrix::zeros(rows, 1);
@@ -112,31 +112,40 @@ TEST(Train, ThreadCountGivesBitwiseSameWeights) {
       y(r, 0) = std::cos(x(r, 0) + 2.0f * x(r, 5));
     }
     for (const int shards : {1, 3, 4}) {
-      TrainOptions options;
-      options.epochs = 2;
-      options.batch_size = 512;
-      options.seed = 4;
-      options.shards = shards;
-      const int saved_threads = cpu_backend().threads();
-      std::vector<Matrix> first;
-      for (const int threads : {1, 2, 3, 4}) {
-        cpu_backend().set_threads(threads);
-        Network net(16);
-        net.add_dense(256, Activation::relu).add_dense(256, Activation::gelu).add_dense(1);
-        net.initialize(8);
-        Adam adam;
-        train(net, MeanSquaredError(), adam, x, y, options);
-        const auto parameters = net.parameters();
-        for (std::size_t i = 0; i < parameters.size(); ++i) {
-          if (first.size() < parameters.size()) {
-            first.push_back(Matrix::copy_of(parameters[i].value));
+      for (const bool residual : {false, true}) {
+        TrainOptions options;
+        options.epochs = 2;
+        options.batch_size = 512;
+        options.seed = 4;
+        options.shards = shards;
+        const int saved_threads = cpu_backend().threads();
+        std::vector<Matrix> first;
+        for (const int threads : {1, 2, 3, 4}) {
+          cpu_backend().set_threads(threads);
+          Network net(16);
+          if (residual) {
+            // Fourier features, a residual block with a projection (64 → 48), layer normalization.
+            net.add_fourier_features(2).add_residual(48, Activation::relu).add_layer_norm();
+            net.add_residual(48, Activation::gelu).add_dense(1);
           } else {
-            EXPECT_TRUE(bitwise_equal(parameters[i].value, first[i]))
-                << parameters[i].name << ", rows " << rows << ", shards " << shards << ", threads " << threads;
+            net.add_dense(256, Activation::relu).add_dense(256, Activation::gelu).add_dense(1);
+          }
+          net.initialize(8);
+          Adam adam;
+          train(net, MeanSquaredError(), adam, x, y, options);
+          const auto parameters = net.parameters();
+          for (std::size_t i = 0; i < parameters.size(); ++i) {
+            if (first.size() < parameters.size()) {
+              first.push_back(Matrix::copy_of(parameters[i].value));
+            } else {
+              EXPECT_TRUE(bitwise_equal(parameters[i].value, first[i]))
+                  << parameters[i].name << ", rows " << rows << ", shards " << shards << ", threads " << threads
+                  << (residual ? ", residual network" : "");
+            }
           }
         }
+        cpu_backend().set_threads(saved_threads);
       }
-      cpu_backend().set_threads(saved_threads);
     }
   }
 }
@@ -163,34 +172,40 @@ TEST(Train, ShardedStepsFollowTheWholeBatch) {
   const MeanSquaredError mse;
   const SoftmaxCrossEntropy cross_entropy;
   for (const Case& c : {Case{&mse, &y, 2}, Case{&cross_entropy, &labels, 3}}) {
-    std::vector<Matrix> whole;
-    std::vector<double> whole_losses;
-    for (const int shards : {1, 2, 3, 4}) {
-      Network net(3);
-      net.add_dense(32, Activation::tanh).add_dense(16, Activation::gelu).add_dense(c.outputs);
-      net.initialize(2);
-      Sgd sgd(0.1f, /*momentum=*/0.0f);
-      TrainOptions options;
-      options.epochs = 3;
-      options.batch_size = 7;
-      options.shards = shards;
-      const TrainResult result = train(net, *c.loss, sgd, x, *c.targets, options);
-      const auto parameters = net.parameters();
-      for (std::size_t i = 0; i < parameters.size(); ++i) {
-        if (shards == 1) {
-          whole.push_back(Matrix::copy_of(parameters[i].value));
-          continue;
-        }
-        for (Index k = 0; k < whole[i].size(); ++k) {
-          EXPECT_NEAR(parameters[i].value.data()[k], whole[i].data()[k], 2e-6f)
-              << c.loss->name() << " " << parameters[i].name << "[" << k << "], shards " << shards;
-        }
-      }
-      for (std::size_t e = 0; e < result.history.size(); ++e) {
-        if (shards == 1) {
-          whole_losses.push_back(result.history[e].train_loss);
+    for (const bool residual : {false, true}) {
+      std::vector<Matrix> whole;
+      std::vector<double> whole_losses;
+      for (const int shards : {1, 2, 3, 4}) {
+        Network net(3);
+        if (residual) {
+          net.add_fourier_features(2).add_residual(16, Activation::tanh).add_layer_norm().add_dense(c.outputs);
         } else {
-          EXPECT_NEAR(result.history[e].train_loss, whole_losses[e], 1e-6 * whole_losses[e]) << c.loss->name();
+          net.add_dense(32, Activation::tanh).add_dense(16, Activation::gelu).add_dense(c.outputs);
+        }
+        net.initialize(2);
+        Sgd sgd(0.1f, /*momentum=*/0.0f);
+        TrainOptions options;
+        options.epochs = 3;
+        options.batch_size = 7;
+        options.shards = shards;
+        const TrainResult result = train(net, *c.loss, sgd, x, *c.targets, options);
+        const auto parameters = net.parameters();
+        for (std::size_t i = 0; i < parameters.size(); ++i) {
+          if (shards == 1) {
+            whole.push_back(Matrix::copy_of(parameters[i].value));
+            continue;
+          }
+          for (Index k = 0; k < whole[i].size(); ++k) {
+            EXPECT_NEAR(parameters[i].value.data()[k], whole[i].data()[k], 2e-6f)
+                << c.loss->name() << " " << parameters[i].name << "[" << k << "], shards " << shards;
+          }
+        }
+        for (std::size_t e = 0; e < result.history.size(); ++e) {
+          if (shards == 1) {
+            whole_losses.push_back(result.history[e].train_loss);
+          } else {
+            EXPECT_NEAR(result.history[e].train_loss, whole_losses[e], 1e-6 * whole_losses[e]) << c.loss->name();
+          }
         }
       }
     }
@@ -245,6 +260,9 @@ TEST(Train, ShardCountFollowsTheBatchAndTheNetwork) {
   Network norm(2);
   norm.add_dense(16, Activation::relu).add_batch_norm().add_dense(1);
   EXPECT_EQ(training_shards(norm, 512), 1);
+  Network residual(2);
+  residual.add_fourier_features(4).add_residual(64, Activation::relu).add_layer_norm().add_dense(1);
+  EXPECT_EQ(training_shards(residual, 512), 4);
 }
 
 TEST(Train, DifferentSeedShufflesDifferently) {

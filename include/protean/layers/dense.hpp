@@ -53,6 +53,8 @@ class Dense final : public Layer {
   void initialize(Rng& rng) override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<Dense>(*this); }
   std::unique_ptr<Layer> replica() override;
+  // The replica as a Dense value, for layers that contain dense layers (ResidualBlock).
+  Dense shared_copy();
 
   // A replica's weight and bias are those of the layer it was made from.
   Matrix& weight() { return shared_ != nullptr ? shared_->weight_ : weight_; }

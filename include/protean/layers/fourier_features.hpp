@@ -37,6 +37,8 @@ class FourierFeatures final : public Layer {
   std::vector<Buffer> buffers() override { return {{"frequencies", frequencies_.view()}}; }
   void initialize(Rng& rng) override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<FourierFeatures>(*this); }
+  // A copy: the layer has no parameters, and training leaves its frequencies as they are.
+  std::unique_ptr<Layer> replica() override { return clone(); }
   LayerConfig config() const override;
 
   Matrix& frequencies() { return frequencies_; }

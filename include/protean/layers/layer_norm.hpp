@@ -17,21 +17,30 @@ class LayerNorm final : public Layer {
   explicit LayerNorm(Index width);
 
   std::string type() const override { return "layer_norm"; }
-  Index input_width() const override { return weight_.cols(); }
-  Index output_width() const override { return weight_.cols(); }
+  Index input_width() const override { return weight().cols(); }
+  Index output_width() const override { return weight().cols(); }
 
   ConstMatrixView forward(ConstMatrixView x, Mode mode) override;
   MatrixView backward(MatrixView dy, bool need_dx) override;
 
   std::vector<Parameter> parameters() override;
-  Index parameter_count() const override { return weight_.size() + bias_.size(); }
+  Index parameter_count() const override { return weight().size() + bias().size(); }
   void initialize(Rng& rng) override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<LayerNorm>(*this); }
+  // Each row is normalized on its own, so rows can go through replicas apart.
+  std::unique_ptr<Layer> replica() override;
   LayerConfig config() const override;
 
  private:
-  Matrix weight_;       // 1×I, γ
-  Matrix bias_;         // 1×I, β
+  // A replica's γ and β are those of the layer it was made from.
+  Matrix& weight() { return shared_ != nullptr ? shared_->weight_ : weight_; }
+  Matrix& bias() { return shared_ != nullptr ? shared_->bias_ : bias_; }
+  const Matrix& weight() const { return shared_ != nullptr ? shared_->weight_ : weight_; }
+  const Matrix& bias() const { return shared_ != nullptr ? shared_->bias_ : bias_; }
+
+  LayerNorm* shared_ = nullptr;  // the layer whose parameters a replica reads, else null
+  Matrix weight_;       // 1×I, γ, empty in a replica
+  Matrix bias_;         // 1×I, β, empty in a replica
   Matrix dweight_;      // 1×I
   Matrix dbias_;        // 1×I
   Matrix normalized_;   // N×I

@@ -23,7 +23,7 @@ class ResidualBlock final : public Layer {
   Index input_width() const override { return first_.input_width(); }
   Index output_width() const override { return second_.output_width(); }
   Activation activation() const { return first_.activation(); }
-  bool has_projection() const { return !projection_.empty(); }
+  bool has_projection() const { return !projection().empty(); }
 
   ConstMatrixView forward(ConstMatrixView x, Mode mode) override;
   MatrixView backward(MatrixView dy, bool need_dx) override;
@@ -32,17 +32,21 @@ class ResidualBlock final : public Layer {
   Index parameter_count() const override;
   void initialize(Rng& rng) override;
   std::unique_ptr<Layer> clone() const override { return std::make_unique<ResidualBlock>(*this); }
+  std::unique_ptr<Layer> replica() override;
   LayerConfig config() const override;
   void set_backend(Backend& backend) override;
 
   Dense& first() { return first_; }
   Dense& second() { return second_; }
-  Matrix& projection() { return projection_; }
+  // A replica's projection is that of the block it was made from.
+  Matrix& projection() { return shared_ != nullptr ? shared_->projection_ : projection_; }
+  const Matrix& projection() const { return shared_ != nullptr ? shared_->projection_ : projection_; }
 
  private:
+  ResidualBlock* shared_ = nullptr;  // the block whose parameters a replica reads, else null
   Dense first_;            // I → O with the block's activation
   Dense second_;           // O → O, identity
-  Matrix projection_;      // I×O when I ≠ O, else empty
+  Matrix projection_;      // I×O when I ≠ O, else empty (always empty in a replica)
   Matrix dprojection_;     // I×O
   ConstMatrixView x_;      // the last forward's input
   Matrix y_;               // N×O
