@@ -152,7 +152,8 @@ TEST(Network, ReplicaOfEveryRowWiseLayer) {
   for (std::size_t i = 0; i < own.size(); ++i) EXPECT_TRUE(bitwise_equal(theirs[i].grad, own[i].grad)) << own[i].name;
 }
 
-TEST(Network, NoReplicaWithLayersThatMixRowsOrDrawNumbers) {
+// Batch normalization mixes rows, and dropout draws random numbers.
+TEST(Network, NoReplicaForBatchNormOrDropout) {
   Network norm(2);
   norm.add_dense(4, Activation::relu).add_batch_norm().add_dense(1);
   EXPECT_EQ(norm.replica(), nullptr);

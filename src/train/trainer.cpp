@@ -219,18 +219,18 @@ void check_training_shapes(const Network& network, ConstMatrixView inputs, Const
   }
 }
 
-// Runs the forward and backward pass of a batch cut into shards of consecutive rows, each
-// through its own replica of the network, side by side on the backend's threads, and adds the
-// shards' gradients into the network's own in shard order.
+// Data-parallel step: cuts a batch into shards of consecutive rows and runs each through its own
+// replica of the network, side by side on the backend's threads. Then it adds the shards'
+// gradients into the network's own, in shard order.
 //
 // Sharing every operation among the threads instead (TrainOptions::shards = 1), a surface step
-// (2-128-128-128-1, 256 rows) hands work to the threads about 11 times, and each hand-over moves
+// (2-128-128-128-1, 256 rows) hands work to the threads about 11 times. Each hand-over moves
 // activations between the cores' caches. With shards it is 3: the shards, the sum of their
 // gradients and the optimizer. On 2 threads surface ran at a median of 203 GFLOP/s with two
 // shards against 137 without (protean_bench surface 2 3, 9 runs each in turn, Intel Xeon). With
 // the process on one core it gave 140 against 144 GFLOP/s on 1 thread. Fashion (235 k
-// parameters) lost 6% on 2 threads with shards: adding its gradients costs more than the step
-// gains, hence the parameter limit in training_shards().
+// parameters) lost 6% on 2 threads with shards, because adding its gradients costs more than the
+// shards save. Hence the parameter limit in training_shards().
 class ShardedStep {
  public:
   ShardedStep(Network& network, int shards) : network_(network), shards_(shards) {
@@ -277,8 +277,8 @@ class ShardedStep {
         const ConstMatrixView output = net.forward(x, Mode::training);
         d.resize(output.rows(), output.cols());
         losses_[slot] = loss.forward_backward(output, y, d);
-        // The loss gives the gradient of this shard's mean; the batch's mean weighs it by the
-        // shard's share of the rows (exactly 1/2 for two equal halves).
+        // The loss gives the gradient of this shard's mean. The batch's mean weighs it by the
+        // shard's share of the rows, exactly 1/2 for two equal halves.
         if (shards > 1) {
           const float share = static_cast<float>(end - begin) / static_cast<float>(count);
           float* values = d.data();
@@ -331,14 +331,17 @@ class ShardedStep {
 namespace {
 
 // Steps of fewer FLOP (about 6 per parameter and row) run on the calling thread alone. Such a
-// step lasts some 10 µs, and handing its short passes to a second thread and waiting for it cost
-// more than the thread gave: curve (1-64-64-1, 64 rows, 1.7 MFLOP a step) ran at 76 GFLOP/s on 2
-// threads against 107 on 1 (bench/run.py, Intel Xeon).
+// step lasts some 10 µs, and handing its short passes to a second thread cost more than that
+// thread gave. Curve (1-64-64-1, 64 rows, 1.7 MFLOP a step) ran at 76 GFLOP/s on 2 threads
+// against 107 on 1 (bench/run.py, Intel Xeon).
+// NOTE: only curve (1.7 MFLOP) and surface (50 MFLOP) were timed, so the bound is an estimate.
 constexpr double kMinThreadedStepFlops = 8e6;
 
 }  // namespace
 
 int training_shards(Network& network, Index batch_size) {
+  // NOTE: the limit lies between surface (33 k parameters, faster with shards) and fashion (235 k,
+  // slower), the only two networks timed. Networks between them may gain or lose.
   constexpr Index kMaxParameters = Index{128} * 1024;
   constexpr Index kRowsPerShard = 128;
   constexpr Index kMaxShards = 4;
@@ -384,9 +387,11 @@ TrainResult train(Network& network, const Loss& loss, Optimizer& optimizer, Cons
   }
 
   Matrix batch_x, batch_y, d_output;
-  int shards = options.shards > 0 ? static_cast<int>(std::min<Index>(options.shards, batch_size))
-                                   : training_shards(network, batch_size);
-  if (shards > 1 && network.replica() == nullptr) shards = 1;
+  int shards = training_shards(network, batch_size);
+  if (options.shards > 0) {
+    shards = static_cast<int>(std::min<Index>(options.shards, batch_size));
+    if (shards > 1 && network.replica() == nullptr) shards = 1;
+  }
   std::optional<ShardedStep> sharded;
   if (shards > 1) sharded.emplace(network, shards);
   const double step_flops = 6.0 * static_cast<double>(network.parameter_count()) * static_cast<double>(batch_size);

@@ -15,14 +15,15 @@
 
 namespace protean {
 
-// The name of the kernel set OpenBLAS chose in this process, such as "SkylakeX" or "Haswell".
+// Returns the name of the kernel set OpenBLAS chose in this process, such as "SkylakeX".
 std::string blas_kernels();
 
-// The kernel set to ask OpenBLAS for instead of `chosen`, or nothing: "SkylakeX" on a processor
-// with AVX-512 (F, CD, BW, DQ and VL) and "Haswell" on one with AVX2 and FMA, when `chosen` is a
-// set for older processors, which OpenBLAS uses for a model it does not know.
+// Returns the kernel set to ask OpenBLAS for instead of `chosen`, or nothing. When `chosen` is a
+// set for processors without AVX2, which OpenBLAS takes for a model it does not know, that is
+// "SkylakeX" on a processor with AVX-512 (F, CD, BW, DQ and VL) and "Haswell" on one with AVX2
+// and FMA.
 std::optional<std::string> faster_blas_kernels(std::string_view chosen, bool has_avx2_fma, bool has_avx512);
-// The same on the processor this process runs on.
+// Returns the same for the processor this process runs on.
 std::optional<std::string> faster_blas_kernels(std::string_view chosen);
 
 // Runs the program again from its start with OPENBLAS_CORETYPE set, when OpenBLAS chose kernels

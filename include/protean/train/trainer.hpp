@@ -78,9 +78,9 @@ struct TrainOptions {
   int shards = 0;
 };
 
-// The shard count that TrainOptions::shards = 0 gives: 1 for networks of more than 128 Ki
-// parameters, whose gradients would take longer to add than the step gains, and for networks
-// with a layer that offers no replica, else one shard per 128 rows of the batch, at most 4.
+// Returns the shard count that TrainOptions::shards = 0 gives: one per 128 rows of the batch, at
+// most 4. It is 1 for a network with a layer that offers no replica, and for one of more than
+// 128 Ki parameters, whose gradients would take longer to add than the shards save.
 int training_shards(Network& network, Index batch_size);
 
 // Held-out rows scored after every epoch. `metrics` turns the network's outputs on these rows
