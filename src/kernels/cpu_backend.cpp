@@ -136,6 +136,38 @@ void few_inputs_forward(Activation activation, ConstMatrixView x, ConstMatrixVie
   with_activation(activation, [&](auto act) { few_inputs_rows<decltype(act), true>(x, w, b, y); });
 }
 
+// Computes y = act(x·w + b) for a layer with fewer than kMinSmallColumns outputs, which would
+// otherwise go to OpenBLAS. OpenBLAS's kernels for one row and for many rows can add in different
+// orders: with its SSE3 kernels (Prescott), a row of a 64-input, 1-output layer had another last
+// bit alone than in a batch of 37. Here each row and output sums its products in kLanes running
+// sums, in input order, and then adds the lanes pairwise, so a row has the same bits in any batch.
+// `w_columns` holds the columns of w, each contiguous (O×I).
+void few_outputs_forward(Activation activation, ConstMatrixView x, const float* w_columns, ConstMatrixView b,
+                         MatrixView y) {
+  constexpr Index kLanes = 8;
+  const Index inputs = x.cols();
+  const Index full = inputs / kLanes * kLanes;
+  with_activation(activation, [&](auto act) {
+    using Act = decltype(act);
+    for (Index r = 0; r < y.rows(); ++r) {
+      const float* in = x.row(r);
+      float* out = y.row(r);
+      for (Index o = 0; o < y.cols(); ++o) {
+        const float* weights = w_columns + o * inputs;
+        float lanes[kLanes] = {};
+        for (Index i = 0; i < full; i += kLanes) {
+          for (Index l = 0; l < kLanes; ++l) lanes[l] += in[i + l] * weights[i + l];
+        }
+        for (Index i = full; i < inputs; ++i) lanes[i - full] += in[i] * weights[i];
+        for (Index width = kLanes / 2; width > 0; width /= 2) {
+          for (Index l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+        }
+        out[o] = Act::value(lanes[0] + b(0, o));
+      }
+    }
+  });
+}
+
 // Layers with at most this many inputs run their forward pass through fused_dense_forward()
 // when it has their activation. With 784 inputs its 64-column blocks of w no longer fit the L1
 // cache, and dense_forward at N=128 I=784 O=256 took 212-222 µs against libxsmm's 204-209.
@@ -473,6 +505,14 @@ class CpuBackend final : public Backend {
       return;
     }
 #endif
+    if (y.cols() < detail::kMinSmallColumns && x.cols() > 0) {
+      const float* const columns = contiguous_columns(w);
+      detail::run_in_blocks(threads(), y.rows(), rows_per_block(x.cols() * y.cols()), [&](Index begin, Index end) {
+        few_outputs_forward(activation, ConstMatrixView(x).middle_rows(begin, end - begin), columns, b,
+                            y.middle_rows(begin, end - begin));
+      });
+      return;
+    }
     if (takes_register_tiles(activation, x.cols(), y.cols())) {
       const Partition split = partition(y.rows(), y.cols(), x.cols(), /*small=*/true);
       detail::worker_pool().run(threads(), split.parts, [&](int part) {
@@ -759,6 +799,17 @@ class CpuBackend final : public Backend {
     column.resize(static_cast<std::size_t>(w.rows()));
     for (Index i = 0; i < w.rows(); ++i) column[static_cast<std::size_t>(i)] = w(i, 0);
     return column.data();
+  }
+
+  // Every column of `w` as a contiguous vector, one after the other (wᵀ without padding), in the
+  // calling thread's scratch memory. Valid until the thread's next call.
+  static const float* contiguous_columns(ConstMatrixView w) {
+    thread_local std::vector<float> columns;
+    columns.resize(static_cast<std::size_t>(w.rows() * w.cols()));
+    for (Index i = 0; i < w.rows(); ++i) {
+      for (Index o = 0; o < w.cols(); ++o) columns[static_cast<std::size_t>(o * w.rows() + i)] = w(i, o);
+    }
+    return columns.data();
   }
 
   // A rows×cols matrix in the calling thread's scratch memory for a transposed operand, grown

