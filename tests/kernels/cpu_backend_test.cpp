@@ -121,8 +121,8 @@ TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
   Rng rng(14);
   for (const Activation activation : all_activations()) {
     if (derivative_needs_input(activation)) continue;  // Dense runs those through activation_forward
-    for (const Shape& s : std::vector<Shape>{{37, 64, 1}, {50, 130, 1}, {37, 64, 3}, {41, 13, 7}, {37, 3, 64},
-                                             {70, 64, 64}, {40, 17, 48}, {9, 7, 20}, {9, 2, 33}}) {
+    for (const Shape& s : std::vector<Shape>{{37, 64, 1}, {50, 130, 1}, {37, 3, 64}, {70, 64, 64}, {40, 17, 48},
+                                             {9, 7, 20}, {9, 2, 33}}) {
       SCOPED_TRACE(describe(s, 0, activation));
       StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
       StridedMatrix batch(s.n, s.outputs, 0, rng), single(1, s.outputs, 0, rng);
