@@ -144,7 +144,7 @@ void few_inputs_forward(Activation activation, ConstMatrixView x, ConstMatrixVie
 // its products in 8 running sums (two vectors of 4), in input order, and then adds them pairwise,
 // so a row has the same bits in any batch. It is slower than OpenBLAS (at N=128 I=128 O=3, 9.8
 // against 1.9 µs with AVX-512, measured while a build ran), so AVX-512 builds keep their own
-// one-output kernel and OpenBLAS for 2 to 7 outputs. `w_columns` holds w's columns, contiguous.
+// one-output kernel and OpenBLAS for 2 to 7 outputs. `w_columns` contains w's columns, each contiguous.
 void few_outputs_forward(Activation activation, ConstMatrixView x, const float* w_columns, ConstMatrixView b,
                          MatrixView y) {
   using Quad = float __attribute__((vector_size(16)));

@@ -19,7 +19,7 @@ TEST(BlasKernels, OlderSetOnNewProcessorIsReplaced) {
 }
 
 TEST(BlasKernels, ChoiceForThisProcessorIsKept) {
-  // Sets OpenBLAS picks for processors it knows are kept.
+  // A set that OpenBLAS picks for a processor model it recognizes is kept.
   EXPECT_EQ(faster_blas_kernels("Haswell", true, true), std::nullopt);
   EXPECT_EQ(faster_blas_kernels("SkylakeX", true, true), std::nullopt);
   EXPECT_EQ(faster_blas_kernels("Cooperlake", true, true), std::nullopt);

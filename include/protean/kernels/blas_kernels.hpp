@@ -18,10 +18,9 @@ namespace protean {
 // Returns the name of the kernel set OpenBLAS chose in this process, such as "SkylakeX".
 std::string blas_kernels();
 
-// Returns the kernel set to ask OpenBLAS for instead of `chosen`, or nothing. When `chosen` is a
-// set for processors without AVX2, which OpenBLAS takes for a model it does not know, that is
-// "SkylakeX" on a processor with AVX-512 (F, CD, BW, DQ and VL) and "Haswell" on one with AVX2
-// and FMA.
+// Returns the kernel set to ask OpenBLAS for instead of `chosen`, or nothing. OpenBLAS falls back
+// to a set for processors without AVX2 on a model it does not recognize. For such a `chosen`, the
+// result is "SkylakeX" with AVX-512 (F, CD, BW, DQ and VL) and "Haswell" with AVX2 and FMA.
 std::optional<std::string> faster_blas_kernels(std::string_view chosen, bool has_avx2_fma, bool has_avx512);
 // Returns the same for the processor this process runs on.
 std::optional<std::string> faster_blas_kernels(std::string_view chosen);
