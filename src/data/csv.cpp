@@ -1343,6 +1343,63 @@ InputEncoding encode_input_columns(const CsvTable& table, const ColumnRoles& rol
   return InputEncoding(std::move(columns));
 }
 
+// True when `a` names a cell or line of the file before `b`. A location without a line is never
+// before another.
+bool comes_before(const Location& a, const Location& b) {
+  if (a.line == 0) return false;
+  if (b.line == 0) return true;
+  return a.line < b.line || (a.line == b.line && a.column < b.column);
+}
+
+// Fills data.inputs, row by row, from the input columns of `table`.
+void read_input_cells(const CsvTable& table, const ColumnRoles& roles, const DatasetOptions& options,
+                      const CellHints& hints, Dataset& data) {
+  const Index input_count = static_cast<Index>(roles.inputs.size());
+  for (Index r = 0; r < table.row_count(); ++r) {
+    float* out = data.inputs.row(r);
+    for (Index i = 0; i < input_count; ++i) {
+      const Index column = roles.inputs[static_cast<std::size_t>(i)];
+      const Index offset = data.encoding.offset(i);
+      if (data.encoding.columns()[static_cast<std::size_t>(i)].is_categorical()) {
+        out[offset + detail::read_category_cell(table, r, column, data.encoding, i, options)] = 1.0f;
+      } else {
+        out[offset] = read_finite_cell(table, r, column, "input", hints);
+      }
+    }
+  }
+}
+
+// Sets data's task, target names and targets (class indices for classification).
+void read_target_cells(const CsvTable& table, const ColumnRoles& roles, const DatasetOptions& options,
+                       const std::string& missing_hint, Dataset& data) {
+  const Index rows = table.row_count();
+  if (roles.targets.empty()) {
+    data.task = options.task.value_or(Task::regression);
+    data.targets = Matrix::zeros(rows, 0);
+    return;
+  }
+  for (const Index column : roles.targets) data.target_names.push_back(table.column_names[static_cast<std::size_t>(column)]);
+  if (roles.targets.size() > 1) {
+    read_several_targets(table, roles.targets, options, data);
+    return;
+  }
+
+  const Index target = roles.targets.front();
+  if (!options.task) reject_stray_target_text(table, target, missing_hint);
+  data.task = options.task.value_or(target_is_numeric(table, target) && !has_two_values(table, target)
+                                        ? Task::regression
+                                        : Task::classification);
+  if (data.task == Task::classification) {
+    fill_class_targets(table, target, missing_hint, data);
+    return;
+  }
+
+  data.targets = Matrix::zeros(rows, 1);
+  const CellHints hints{"", options.task_can_be_set ? ", or use --task classification if the column contains class names" : "",
+                        "", missing_hint};
+  for (Index r = 0; r < rows; ++r) data.targets(r, 0) = read_finite_cell(table, r, target, "target", hints);
+}
+
 }  // namespace
 
 Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
@@ -1357,8 +1414,6 @@ Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
     complete_rows = detail::without_missing_rows(file_table, read_columns, left_out);
   }
   const CsvTable& table = options.missing == MissingValues::drop_rows ? complete_rows : file_table;
-  const Index rows = table.row_count();
-  const Index input_count = static_cast<Index>(roles.inputs.size());
   const std::string missing_hint = detail::missing_rows_hint(options);
 
   Dataset data;
@@ -1390,50 +1445,22 @@ Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
           : CellHints{"; the model needs every value of its input columns", "",
                       "give numbers in this column, as in the data the model was trained on", ""};
   input_hints.missing = missing_hint;
-  data.inputs = Matrix::zeros(rows, data.encoding.width());
-  for (Index r = 0; r < rows; ++r) {
-    float* out = data.inputs.row(r);
-    for (Index i = 0; i < input_count; ++i) {
-      const Index column = roles.inputs[static_cast<std::size_t>(i)];
-      const Index offset = data.encoding.offset(i);
-      if (data.encoding.columns()[static_cast<std::size_t>(i)].is_categorical()) {
-        out[offset + detail::read_category_cell(table, r, column, data.encoding, i, options)] = 1.0f;
-      } else {
-        out[offset] = read_finite_cell(table, r, column, "input", input_hints);
-      }
-    }
+  data.inputs = Matrix::zeros(table.row_count(), data.encoding.width());
+  // Inputs and targets are read in two passes, and each pass stops at its first bad cell. The
+  // error that is raised is the one earlier in the file, so fixing the errors in file order never
+  // meets an earlier one afterwards.
+  std::optional<Error> input_error;
+  try {
+    read_input_cells(table, roles, options, input_hints, data);
+  } catch (const Error& error) {
+    input_error = error;
   }
-
-  if (roles.targets.empty()) {
-    data.task = options.task.value_or(Task::regression);
-    data.targets = Matrix::zeros(rows, 0);
-    return data;
+  try {
+    read_target_cells(table, roles, options, missing_hint, data);
+  } catch (const Error& error) {
+    if (!input_error || comes_before(error.where(), input_error->where())) throw;
   }
-  for (const Index column : roles.targets) data.target_names.push_back(table.column_names[static_cast<std::size_t>(column)]);
-  if (roles.targets.size() > 1) {
-    read_several_targets(table, roles.targets, options, data);
-    return data;
-  }
-
-  const Index target = roles.targets.front();
-  if (!options.task) reject_stray_target_text(table, target, missing_hint);
-  data.task = options.task.value_or(target_is_numeric(table, target) && !has_two_values(table, target)
-                                        ? Task::regression
-                                        : Task::classification);
-  if (data.task == Task::classification) {
-    fill_class_targets(table, target, missing_hint, data);
-    return data;
-  }
-
-  data.targets = Matrix::zeros(rows, 1);
-  for (Index r = 0; r < rows; ++r) {
-    data.targets(r, 0) = read_finite_cell(table, r, target, "target",
-                                          CellHints{"", options.task_can_be_set
-                                                            ? ", or use --task classification if the column contains "
-                                                              "class names"
-                                                            : "",
-                                                    "", missing_hint});
-  }
+  if (input_error) throw *input_error;
   return data;
 }
 

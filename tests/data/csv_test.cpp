@@ -1035,6 +1035,34 @@ TEST(CsvDataset, MissingTargetIsNotStrayText) {
   EXPECT_THAT(error.fix(), Not(HasSubstr("--task classification")));
 }
 
+// Inputs and targets are read in separate passes; the error named is the first bad cell in the
+// file, whichever pass finds it.
+TEST(CsvDataset, FirstBadCellInFileOrderIsNamed) {
+  Error error = error_from([] { dataset_from("a,b,y\n1,2,\n3,x,4\n5,6,7\n8,9,10\n"); });
+  EXPECT_EQ(error.where().line, 2);
+  EXPECT_EQ(error.where().column, 5);
+  EXPECT_THAT(error.problem(), HasSubstr("empty cell in target column 'y'"));
+
+  error = error_from([] { dataset_from("a,b,y\n1,3,1\n5,NA,4\n6,7,\n"); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_THAT(error.problem(), HasSubstr("missing value 'NA' in input column 'b'"));
+
+  // In one line the target's column comes first.
+  DatasetOptions first_column;
+  first_column.targets = {"y"};
+  error = error_from([&] { dataset_from("y,a\n1,2\n?,x\n3,4\n5,6\n", first_column); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_EQ(error.where().column, 1);
+  EXPECT_THAT(error.problem(), HasSubstr("target column 'y'"));
+
+  // Several targets take part too.
+  DatasetOptions several;
+  several.targets = {"y1", "y2"};
+  error = error_from([&] { dataset_from("a,y1,y2\n1,2,3\n4,5,\n,7,8\n", several); });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_THAT(error.problem(), HasSubstr("empty cell in target column 'y2'"));
+}
+
 TEST(CsvDataset, ThousandsSeparatorExplained) {
   const Error error = error_from([] { dataset_from("a,y\n1,2\n\"1,234\",3\n"); });
   EXPECT_EQ(error.where().line, 3);
