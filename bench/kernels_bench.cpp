@@ -171,7 +171,23 @@ void task_shapes(benchmark::internal::Benchmark* bench, bool backward) {
   }
 }
 
+// Layers of 2 to 7 outputs (a few classes or targets), which dense_forward sums row by row, and
+// the same products through OpenBLAS, which had them before.
+constexpr std::int64_t kNarrowShapes[][3] = {{1, 64, 3}, {128, 128, 3}, {256, 64, 2}, {128, 784, 5}, {1024, 64, 7}, {128, 256, 7}};
+
 BENCHMARK(dense_forward)->Apply([](benchmark::internal::Benchmark* b) { task_shapes(b, false); });
+BENCHMARK(dense_forward)->Name("dense_forward_narrow")->Apply([](benchmark::internal::Benchmark* b) {
+  b->ArgNames({"N", "I", "O"});
+  for (const auto& s : kNarrowShapes) b->Args({s[0], s[1], s[2]});
+});
+BENCHMARK(gemm_libxsmm)->Name("gemm_libxsmm_narrow")->Apply([](benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K", "transA"});
+  for (const auto& s : kNarrowShapes) b->Args({s[0], s[2], s[1], 0});
+});
+BENCHMARK(gemm_openblas)->Name("gemm_openblas_narrow")->Apply([](benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K", "transA"});
+  for (const auto& s : kNarrowShapes) b->Args({s[0], s[2], s[1], 0});
+});
 BENCHMARK(dense_backward)->Apply([](benchmark::internal::Benchmark* b) { task_shapes(b, true); });
 // The weights of the curve network (4224 with its bias), of surface's hidden layers and of
 // fashion's first layer (200960 with its bias), which no longer fits in a 2 MiB L2 with its state.

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/forward_tiles.hpp"
@@ -143,8 +144,9 @@ void few_inputs_forward(Activation activation, ConstMatrixView x, ConstMatrixVie
 // 1-output layer had another last bit alone than in a batch of 37. Here each row and output sums
 // its products in 8 running sums (two vectors of 4), in input order, and then adds them pairwise,
 // so a row has the same bits in any batch. It is slower than OpenBLAS (at N=128 I=128 O=3, 9.8
-// against 1.9 µs with AVX-512, measured while a build ran), so AVX-512 builds keep their own
-// one-output kernel and OpenBLAS for 2 to 7 outputs. `w_columns` contains w's columns, each contiguous.
+// against 1.9 µs with AVX-512, measured while a build ran), so AVX-512 builds have their own
+// kernels: single_output_forward() and narrow_forward(). `w_columns` contains w's columns, each
+// contiguous.
 void few_outputs_forward(Activation activation, ConstMatrixView x, const float* w_columns, ConstMatrixView b,
                          MatrixView y) {
   using Quad = float __attribute__((vector_size(16)));
@@ -380,6 +382,7 @@ void single_output_forward(ConstMatrixView x, const float* w, float bias, Matrix
   for (; r + 16 <= x.rows(); r += 16) rows_at_once(std::integral_constant<int, 16>{});
   for (; r < x.rows(); ++r) rows_at_once(std::integral_constant<int, 1>{});
 }
+
 #endif
 
 // The backward pass of a layer with one output (the last layer of curve and surface) makes two
@@ -469,6 +472,95 @@ void blas_gemm(Transpose trans_a, Transpose trans_b, float alpha, ConstMatrixVie
 constexpr Index kElementsPerBlock = 8192;
 Index rows_per_block(Index cols) { return std::max<Index>(1, kElementsPerBlock / std::max<Index>(cols, 1)); }
 
+#if defined(__AVX512F__)
+// Computes y = x·w for a layer with kOutputs outputs, 2 to kMinSmallColumns - 1, without bias or
+// activation. `w_columns` contains w's columns, each contiguous. As in single_output_forward(),
+// each output of each row is summed in its own vector register, in input order, and then across
+// its lanes, so a row has the same bits alone as in any batch. A block of rows keeps up to 24 sums
+// in registers, so each vector of x loaded serves every output, and 16 sums reduced together
+// come out in the order of y's elements, so a contiguous y takes them in one store.
+template <int kOutputs>
+void narrow_product(ConstMatrixView x, const float* w_columns, MatrixView y) {
+  constexpr int kBlockRows = 24 / kOutputs;
+  const Index inputs = x.cols();
+  const Index full = inputs / 16 * 16;
+  const auto tail = static_cast<__mmask16>((1u << (inputs - full)) - 1u);
+  const bool contiguous = y.stride() == kOutputs;
+  const auto rows_at_once = [&](Index r, auto count) {
+    constexpr int kRows = decltype(count)::value;
+    constexpr int kSums = kRows * kOutputs;  // sums[k · kOutputs + o]: row r + k, output o
+    constexpr int kPadded = (kSums + 15) / 16 * 16;
+    __m512 sums[kPadded];
+#pragma GCC unroll 32
+    for (int s = 0; s < kPadded; ++s) sums[s] = _mm512_setzero_ps();
+    const auto accumulate = [&](Index c, const auto& load) {
+      __m512 weights[kOutputs];
+#pragma GCC unroll 8
+      for (int o = 0; o < kOutputs; ++o) weights[o] = load(w_columns + o * inputs + c);
+#pragma GCC unroll 16
+      for (int k = 0; k < kRows; ++k) {
+        const __m512 in = load(x.row(r + k) + c);
+#pragma GCC unroll 8
+        for (int o = 0; o < kOutputs; ++o) sums[k * kOutputs + o] = _mm512_fmadd_ps(in, weights[o], sums[k * kOutputs + o]);
+      }
+    };
+    for (Index c = 0; c < full; c += 16) accumulate(c, [](const float* p) { return _mm512_loadu_ps(p); });
+    if (full < inputs) accumulate(full, [tail](const float* p) { return _mm512_maskz_loadu_ps(tail, p); });
+#pragma GCC unroll 2
+    for (int first = 0; first < kPadded; first += 16) {
+      const __m512 totals = sum_lanes_of_16(*reinterpret_cast<const __m512(*)[16]>(sums + first));
+      constexpr auto kAll = static_cast<__mmask16>(0xffff);
+      const auto lanes = first + 16 <= kSums ? kAll : static_cast<__mmask16>((1u << (kSums - first)) - 1u);
+      if (contiguous) {
+        _mm512_mask_storeu_ps(y.row(r) + first, lanes, totals);
+      } else {
+        alignas(64) float values[16];
+        _mm512_store_ps(values, totals);
+        for (int j = 0; j < 16 && first + j < kSums; ++j) y(r + (first + j) / kOutputs, (first + j) % kOutputs) = values[j];
+      }
+    }
+  };
+  Index r = 0;
+  for (; r + kBlockRows <= x.rows(); r += kBlockRows) rows_at_once(r, std::integral_constant<int, kBlockRows>{});
+  // The rows left, fewer than a block, in one go.
+  const Index rest = x.rows() - r;
+  [&]<int... kCounts>(std::integer_sequence<int, kCounts...>) {
+    ((rest == kCounts + 1 ? rows_at_once(r, std::integral_constant<int, kCounts + 1>{}) : void()), ...);
+  }(std::make_integer_sequence<int, kBlockRows - 1>{});
+}
+
+// Rows per part of narrow_forward() for threads: whole blocks of narrow_product() for any width
+// (24 is a multiple of each 24 / outputs), and about 64 Ki multiply-adds.
+Index narrow_rows_per_part(Index inputs, Index outputs) {
+  const Index rows = std::max<Index>(1, 65536 / std::max<Index>(inputs * outputs, 1));
+  return (rows + 23) / 24 * 24;
+}
+
+// y = act(x·w + b) for a layer with 2 to kMinSmallColumns - 1 outputs: narrow_product(), then the
+// bias and activation row by row. OpenBLAS, which had these layers before, gave a row of a
+// 64-input, 3-output layer other last bits alone than in a batch of 37, with its SkylakeX kernels
+// as with its SSE3 ones. The same bits cost time: protean_kernels_bench (1 thread, SkylakeX
+// kernels, medians of 3) timed this at N=128 I=784 O=5 at 10.9 µs against 9.4-9.7 for sgemm
+// alone, at N=128 I=128 O=3 at 3.3 against 1.6, and at N=1024 I=64 O=7 at 28-38 against 14-17
+// (dense_forward_narrow, gemm_openblas_narrow). A kernel over 16 rows transposed into lanes,
+// which needs no reductions, took 3.4, 17.5 and 19 µs, and OpenBLAS called on blocks of 16
+// rows, padded, 5.0, 18.8 and 31.5 µs. These layers are the last of a network, a small share
+// of its step.
+void narrow_forward(Activation activation, ConstMatrixView x, const float* w_columns, ConstMatrixView b, MatrixView y) {
+  static_assert(detail::kMinSmallColumns == 8, "one case per width below kMinSmallColumns");
+  switch (y.cols()) {
+    case 2: narrow_product<2>(x, w_columns, y); break;
+    case 3: narrow_product<3>(x, w_columns, y); break;
+    case 4: narrow_product<4>(x, w_columns, y); break;
+    case 5: narrow_product<5>(x, w_columns, y); break;
+    case 6: narrow_product<6>(x, w_columns, y); break;
+    case 7: narrow_product<7>(x, w_columns, y); break;
+    default: assert(false && "narrow_forward takes 2 to 7 outputs");
+  }
+  bias_activation(activation, b, y);
+}
+#endif
+
 class CpuBackend final : public Backend {
  public:
   // OpenBLAS runs on one thread always: the backend splits products over its own workers, so
@@ -516,6 +608,14 @@ class CpuBackend final : public Backend {
           single_output_forward<decltype(act)>(ConstMatrixView(x).middle_rows(begin, end - begin), weights, b(0, 0),
                                                y.middle_rows(begin, end - begin));
         });
+      });
+      return;
+    }
+    if (y.cols() < detail::kMinSmallColumns && x.cols() > 0) {
+      const float* const columns = contiguous_columns(w);
+      detail::run_in_blocks(threads(), y.rows(), narrow_rows_per_part(x.cols(), y.cols()), [&](Index begin, Index end) {
+        narrow_forward(activation, ConstMatrixView(x).middle_rows(begin, end - begin), columns, b,
+                       y.middle_rows(begin, end - begin));
       });
       return;
     }

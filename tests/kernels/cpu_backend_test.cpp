@@ -122,7 +122,7 @@ TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
   for (const Activation activation : all_activations()) {
     if (derivative_needs_input(activation)) continue;  // Dense runs those through activation_forward
     for (const Shape& s : std::vector<Shape>{{37, 64, 1}, {50, 130, 1}, {37, 3, 64}, {70, 64, 64}, {40, 17, 48},
-                                             {9, 7, 20}, {9, 2, 33}}) {
+                                             {9, 7, 20}, {9, 2, 33}, {37, 64, 3}, {50, 130, 7}, {33, 20, 2}, {21, 784, 5}}) {
       SCOPED_TRACE(describe(s, 0, activation));
       StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
       StridedMatrix batch(s.n, s.outputs, 0, rng), single(1, s.outputs, 0, rng);
