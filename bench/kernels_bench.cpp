@@ -86,6 +86,31 @@ void adam_step(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(weights + 129), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Times the forward and backward pass (with dx) of one dense layer on a given number of threads,
+// to show how products of medium size share two cores. Arguments: N, I, O, threads.
+void dense_layer_threads(benchmark::State& state) {
+  const Index n = state.range(0), inputs = state.range(1), outputs = state.range(2);
+  protean::Rng rng(11);
+  const Matrix x = random_matrix(n, inputs, rng);
+  const Matrix w = random_matrix(inputs, outputs, rng);
+  const Matrix b = random_matrix(1, outputs, rng);
+  Matrix y = Matrix::zeros(n, outputs);
+  Matrix dy = random_matrix(n, outputs, rng);
+  Matrix dw = Matrix::zeros(inputs, outputs);
+  Matrix db = Matrix::zeros(1, outputs);
+  Matrix dx = Matrix::zeros(n, inputs);
+  protean::Backend& backend = protean::cpu_backend();
+  backend.set_threads(static_cast<int>(state.range(3)));
+  for (auto _ : state) {
+    backend.dense_forward(protean::Activation::relu, x, w, b, y);
+    backend.dense_backward(protean::Activation::relu, x, w, y, dy, dw, db, dx);
+    benchmark::DoNotOptimize(dw.data());
+  }
+  backend.set_threads(1);
+  state.counters["FLOP/s"] = benchmark::Counter(6.0 * static_cast<double>(n * inputs * outputs),
+                                                benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // Operands of row-major C[M×N] = op(A)·B, from the arguments M, N, K, and 1 when A is transposed.
 struct Product {
   Index m, n, k;
@@ -191,6 +216,14 @@ BENCHMARK(gemm_openblas)->Name("gemm_openblas_narrow")->Apply([](benchmark::inte
 BENCHMARK(dense_backward)->Apply([](benchmark::internal::Benchmark* b) { task_shapes(b, true); });
 // The weights of the curve network (4224 with its bias), of surface's hidden layers and of
 // fashion's first layer (200960 with its bias), which no longer fits in a 2 MiB L2 with its state.
+BENCHMARK(dense_layer_threads)->Apply([](benchmark::internal::Benchmark* b) {
+  b->ArgNames({"N", "I", "O", "threads"});
+  for (const std::int64_t threads : {1, 2}) {
+    for (const auto& s : {std::array<std::int64_t, 3>{512, 512, 512}, {256, 1024, 1024}, {1024, 512, 256}}) {
+      b->Args({s[0], s[1], s[2], threads});
+    }
+  }
+})->UseRealTime();
 BENCHMARK(adam_step)->Arg(4223)->Arg(33023)->Arg(200831);
 BENCHMARK(gemm_openblas)->Apply(product_shapes);
 BENCHMARK(gemm_libxsmm)->Apply(product_shapes);

@@ -1447,8 +1447,8 @@ Dataset to_dataset(const CsvTable& file_table, const DatasetOptions& options) {
   input_hints.missing = missing_hint;
   data.inputs = Matrix::zeros(table.row_count(), data.encoding.width());
   // Inputs and targets are read in two passes, and each pass stops at its first bad cell. The
-  // error that is raised is the one earlier in the file, so fixing the errors in file order never
-  // meets an earlier one afterwards.
+  // error raised is the one earlier in the file, so a user who fixes errors from the top never
+  // finds a new one above the last fix.
   std::optional<Error> input_error;
   try {
     read_input_cells(table, roles, options, input_hints, data);

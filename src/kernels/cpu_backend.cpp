@@ -9,9 +9,11 @@
 #endif
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cassert>
 #include <cstring>
 #include <span>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -422,8 +424,8 @@ void input_gradient_single_output(ConstMatrixView dz, ConstMatrixView w, MatrixV
 }
 
 // The cut of a product into parts for threads: C's rows or its columns in blocks. The cut
-// depends on the shape alone, so every thread count computes each element of C with the same
-// kernel call, and the results are bitwise equal.
+// depends on the shape (and for OpenBLAS on the machine's core count) alone, so every thread
+// count computes each element of C with the same kernel call, and the results are bitwise equal.
 struct Partition {
   bool by_rows = true;
   Index block = 0;  // rows or columns of C per part, the last part takes the rest
@@ -435,20 +437,33 @@ struct Partition {
 constexpr double kFlopsPerSmallPart = 4e6;
 // FLOP per part of an OpenBLAS product. Each part packs the operand it shares with the others
 // again: 2048×512ᵀ·512×2048 on one thread ran at 245 GFLOP/s whole, 236-241 in 2 parts and
-// 224-231 in 8.
-constexpr double kFlopsPerLargePart = 1e9;
+// 224-231 in 8. At 1e9 FLOP per part, products of 134 MFLOP (above libxsmm's share) to 2 GFLOP
+// stayed whole and ran on one thread: protean_kernels_bench's dense_layer_threads (forward and
+// backward of one layer, SkylakeX kernels, Intel Xeon of model 207) ran at N=512 I=512 O=512 at
+// 147 GFLOP/s on 2 threads against 165 on 1. At 1e8 it ran at 292 on 2 threads and 135-149 on 1.
+constexpr double kFlopsPerLargePart = 1e8;
 constexpr int kMaxParts = 8;
+
+// Returns the most parts of an OpenBLAS product: the machine's hardware threads (at least 2)
+// rounded up to a power of 2, at most kMaxParts. Each part costs one thread a few percent, so a
+// machine of 2 cores cuts no product into more parts than it can run at once.
+int max_large_parts() {
+  static const int parts =
+      std::min(kMaxParts, static_cast<int>(std::bit_ceil(std::max(2u, std::thread::hardware_concurrency()))));
+  return parts;
+}
 // Minimum rows or columns in a part; narrower blocks slow the kernels down.
 constexpr Index kMinPartExtent = 32;
 
 Partition partition(Index m, Index n, Index k, bool small) {
   const double flops_per_part = small ? kFlopsPerSmallPart : kFlopsPerLargePart;
+  const int max_parts = small ? kMaxParts : max_large_parts();
   Partition split;
   split.by_rows = m >= n;
   const Index extent = split.by_rows ? m : n;
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   int parts = 1;
-  while (parts * 2 <= kMaxParts && (parts * 2) * flops_per_part <= flops && extent / (parts * 2) >= kMinPartExtent) {
+  while (parts * 2 <= max_parts && (parts * 2) * flops_per_part <= flops && extent / (parts * 2) >= kMinPartExtent) {
     parts *= 2;
   }
   // Blocks of whole 16-float vectors where the extent allows.
@@ -477,8 +492,8 @@ Index rows_per_block(Index cols) { return std::max<Index>(1, kElementsPerBlock /
 // activation. `w_columns` contains w's columns, each contiguous. As in single_output_forward(),
 // each output of each row is summed in its own vector register, in input order, and then across
 // its lanes, so a row has the same bits alone as in any batch. A block of rows keeps up to 24 sums
-// in registers, so each vector of x loaded serves every output, and 16 sums reduced together
-// come out in the order of y's elements, so a contiguous y takes them in one store.
+// in registers, so each vector of x loaded serves every output. 16 sums reduced together come out
+// in the order of y's elements, and a contiguous y takes them in one store.
 template <int kOutputs>
 void narrow_product(ConstMatrixView x, const float* w_columns, MatrixView y) {
   constexpr int kBlockRows = 24 / kOutputs;
@@ -501,7 +516,9 @@ void narrow_product(ConstMatrixView x, const float* w_columns, MatrixView y) {
       for (int k = 0; k < kRows; ++k) {
         const __m512 in = load(x.row(r + k) + c);
 #pragma GCC unroll 8
-        for (int o = 0; o < kOutputs; ++o) sums[k * kOutputs + o] = _mm512_fmadd_ps(in, weights[o], sums[k * kOutputs + o]);
+        for (int o = 0; o < kOutputs; ++o) {
+          sums[k * kOutputs + o] = _mm512_fmadd_ps(in, weights[o], sums[k * kOutputs + o]);
+        }
       }
     };
     for (Index c = 0; c < full; c += 16) accumulate(c, [](const float* p) { return _mm512_loadu_ps(p); });
@@ -516,7 +533,9 @@ void narrow_product(ConstMatrixView x, const float* w_columns, MatrixView y) {
       } else {
         alignas(64) float values[16];
         _mm512_store_ps(values, totals);
-        for (int j = 0; j < 16 && first + j < kSums; ++j) y(r + (first + j) / kOutputs, (first + j) % kOutputs) = values[j];
+        for (int j = 0; j < 16 && first + j < kSums; ++j) {
+          y(r + (first + j) / kOutputs, (first + j) % kOutputs) = values[j];
+        }
       }
     }
   };
@@ -529,23 +548,23 @@ void narrow_product(ConstMatrixView x, const float* w_columns, MatrixView y) {
   }(std::make_integer_sequence<int, kBlockRows - 1>{});
 }
 
-// Rows per part of narrow_forward() for threads: whole blocks of narrow_product() for any width
+// Returns the rows per part of narrow_forward() for threads: whole blocks of narrow_product() for any width
 // (24 is a multiple of each 24 / outputs), and about 64 Ki multiply-adds.
 Index narrow_rows_per_part(Index inputs, Index outputs) {
   const Index rows = std::max<Index>(1, 65536 / std::max<Index>(inputs * outputs, 1));
   return (rows + 23) / 24 * 24;
 }
 
-// y = act(x·w + b) for a layer with 2 to kMinSmallColumns - 1 outputs: narrow_product(), then the
-// bias and activation row by row. OpenBLAS, which had these layers before, gave a row of a
+// Computes y = act(x·w + b) for a layer with 2 to kMinSmallColumns - 1 outputs: narrow_product(),
+// then the bias and activation row by row. OpenBLAS, which had these layers before, gave a row of a
 // 64-input, 3-output layer other last bits alone than in a batch of 37, with its SkylakeX kernels
 // as with its SSE3 ones. The same bits cost time: protean_kernels_bench (1 thread, SkylakeX
 // kernels, medians of 3) timed this at N=128 I=784 O=5 at 10.9 µs against 9.4-9.7 for sgemm
 // alone, at N=128 I=128 O=3 at 3.3 against 1.6, and at N=1024 I=64 O=7 at 28-38 against 14-17
 // (dense_forward_narrow, gemm_openblas_narrow). A kernel over 16 rows transposed into lanes,
 // which needs no reductions, took 3.4, 17.5 and 19 µs, and OpenBLAS called on blocks of 16
-// rows, padded, 5.0, 18.8 and 31.5 µs. These layers are the last of a network, a small share
-// of its step.
+// rows, padded, 5.0, 18.8 and 31.5 µs. Such a layer is mostly a network's last, a small share of
+// its step.
 void narrow_forward(Activation activation, ConstMatrixView x, const float* w_columns, ConstMatrixView b, MatrixView y) {
   static_assert(detail::kMinSmallColumns == 8, "one case per width below kMinSmallColumns");
   switch (y.cols()) {

@@ -1035,9 +1035,9 @@ TEST(CsvDataset, MissingTargetIsNotStrayText) {
   EXPECT_THAT(error.fix(), Not(HasSubstr("--task classification")));
 }
 
-// Inputs and targets are read in separate passes; the error named is the first bad cell in the
-// file, whichever pass finds it.
-TEST(CsvDataset, FirstBadCellInFileOrderIsNamed) {
+// Inputs and targets are read in separate passes. The error names the first bad cell in the file,
+// whichever pass finds it.
+TEST(CsvDataset, NamesFirstBadCellInFile) {
   Error error = error_from([] { dataset_from("a,b,y\n1,2,\n3,x,4\n5,6,7\n8,9,10\n"); });
   EXPECT_EQ(error.where().line, 2);
   EXPECT_EQ(error.where().column, 5);

@@ -66,6 +66,8 @@ const std::vector<Shape>& shapes() {
       {300, 3, 70},   {40, 4, 129}, {2000, 4, 64}, {19, 5, 40},
       // Backward in column blocks with a partial last one; a forward finished in row chunks.
       {256, 128, 200}, {1024, 64, 64},
+      // 2 to 7 outputs: blocks of 24 / outputs rows and the rows left, a partial group of sums.
+      {37, 64, 3},    {50, 130, 5}, {1, 20, 2},    {100, 16, 6}, {25, 33, 4},
   };
   return list;
 }
@@ -339,15 +341,16 @@ TEST(CpuBackend, RepeatedPassesAreBitwiseEqual) {
 namespace protean {
 namespace {
 
-// The backend cuts a product into parts by its shape alone, so 1, 2 and 3 threads give bitwise
-// the same result. The shapes cover products that stay whole, that split by rows and by columns,
-// that run on libxsmm and on OpenBLAS, and a transposed B on either side of kMaxTransposedB.
+// The backend cuts a product into parts by its shape (and the machine's core count) alone, so 1,
+// 2 and 3 threads give bitwise the same result. The shapes cover products that stay whole, that
+// split by rows and by columns, that run on libxsmm and on OpenBLAS (a medium one too), a
+// transposed B on either side of kMaxTransposedB, and a layer of 3 outputs.
 TEST(CpuBackend, ThreadCountDoesNotChangeAnyBit) {
   const int saved_threads = cpu_backend().threads();
   const std::vector<Shape> split_shapes = {{64, 64, 64},    {256, 128, 128}, {128, 784, 256},
                                            {37, 300, 1000}, {1000, 200, 9},  {512, 1024, 2048},
                                            {2000, 4, 64},   {256, 128, 200}, {1024, 64, 64},
-                                           {4096, 128, 1}};
+                                           {4096, 128, 1},  {512, 512, 512}, {300, 64, 3}};
   for (const Shape& s : split_shapes) {
     SCOPED_TRACE(describe(s, 0, Activation::relu));
     Rng rng(21);
