@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <nlohmann/json.hpp>
+#include <sched.h>
 #include <set>
 #include <sstream>
 
@@ -280,6 +281,27 @@ void print_categorical_columns(const InputEncoding& encoding) {
   }
 }
 
+// Returns the number of CPUs this process may run on (its affinity mask), or 0 when unknown.
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+// Returns --threads, lowered with a warning to the CPUs this process may run on. The backend's
+// workers spin for a while before they sleep, so threads beyond the CPUs only take turns with
+// the others. Every thread count trains the same model, so lowering it changes only the speed.
+int usable_threads(int requested) {
+  const int cpus = usable_cpus();
+  if (cpus <= 0 || requested <= cpus) return requested;
+  std::fprintf(stderr,
+               "warning: --threads %d is more than the %d CPUs this process may use, so %d threads are used (the "
+               "model is the same for any thread count)\n",
+               requested, cpus, cpus);
+  return cpus;
+}
+
 // Warns about options given on the command line that the chosen loss or schedule does not read.
 void warn_about_unused_options(const FitCommandOptions& options, const CLI::App& command) {
   auto given = [&](const char* name) { return command.count(name) > 0; };
@@ -335,7 +357,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   fit_options.validation_fraction = options.validation;
   fit_options.search = parse_search_mode(options.search).value_or(SearchMode::automatic);
   fit_options.seed = options.seed;
-  fit_options.threads = options.threads;
+  fit_options.threads = usable_threads(options.threads);
   fit_options.diagnostics = options.diagnostics;
 
   // Check the output path and read everything before training, so that a bad path or test file

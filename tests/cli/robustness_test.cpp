@@ -2,6 +2,7 @@
 // a full disk while saving.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -170,6 +171,30 @@ TEST(CliCheckpoint, ResumeTakesThreadCount) {
   Model again = load_model(dir.path() / "resumed.safetensors");
   const auto a = straight.network.parameters();
   const auto b = again.network.parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+}
+
+// More threads than CPUs only take turns, so fit lowers the count to the CPUs it may use and
+// prints a warning. The model is the same as with one thread.
+TEST(CliThreads, CountAboveCpusIsLowered) {
+  TempDir dir;
+  dir.write("data.csv", regression_csv(300));
+  const std::string recipe = "fit data.csv -e 2 -b 64 --hidden 32 -q";
+  ASSERT_EQ(run_cli(dir.path(), recipe + " -j 1 -o single.safetensors").exit_code, 0);
+  const auto many = run_cli(dir.path(), recipe + " -j 1024 -o many.safetensors");
+  ASSERT_EQ(many.exit_code, 0) << many.err;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  if (CPU_COUNT(&set) < 1024) {
+    EXPECT_THAT(many.err, HasSubstr("--threads 1024 is more than the " + std::to_string(CPU_COUNT(&set)) + " CPUs"));
+  }
+
+  Model single = load_model(dir.path() / "single.safetensors");
+  Model lowered = load_model(dir.path() / "many.safetensors");
+  const auto a = single.network.parameters();
+  const auto b = lowered.network.parameters();
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
 }
