@@ -34,6 +34,18 @@ using testing_support::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// Expects the two model files to hold bitwise the same parameters.
+void expect_same_parameters(const fs::path& first, const fs::path& second) {
+  Model a = load_model(first);
+  Model b = load_model(second);
+  const auto a_parameters = a.network.parameters();
+  const auto b_parameters = b.network.parameters();
+  ASSERT_EQ(a_parameters.size(), b_parameters.size());
+  for (std::size_t i = 0; i < a_parameters.size(); ++i) {
+    EXPECT_TRUE(bitwise_equal(a_parameters[i].value, b_parameters[i].value)) << a_parameters[i].name;
+  }
+}
+
 std::string regression_csv(int rows) {
   std::ostringstream csv;
   csv << "x1,x2,y\n";
@@ -149,12 +161,7 @@ TEST(CliCheckpoint, ResumeGivesSameModel) {
   const auto resumed = run_cli(dir.path(), "fit --resume straight-checkpoint-epoch-000003.safetensors -q -o resumed.safetensors");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
 
-  Model straight = load_model(dir.path() / "straight.safetensors");
-  Model again = load_model(dir.path() / "resumed.safetensors");
-  const auto a = straight.network.parameters();
-  const auto b = again.network.parameters();
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+  expect_same_parameters(dir.path() / "straight.safetensors", dir.path() / "resumed.safetensors");
 }
 
 // The thread count changes no bit of a run, so a run may continue on another number of threads.
@@ -167,12 +174,7 @@ TEST(CliCheckpoint, ResumeTakesThreadCount) {
   const auto resumed = run_cli(dir.path(), "fit --resume straight-checkpoint-epoch-000002.safetensors -j 2 -q -o resumed.safetensors");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
 
-  Model straight = load_model(dir.path() / "straight.safetensors");
-  Model again = load_model(dir.path() / "resumed.safetensors");
-  const auto a = straight.network.parameters();
-  const auto b = again.network.parameters();
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+  expect_same_parameters(dir.path() / "straight.safetensors", dir.path() / "resumed.safetensors");
 }
 
 // More threads than CPUs only take turns, so fit lowers the count to the CPUs it may use and
@@ -191,12 +193,7 @@ TEST(CliThreads, CountAboveCpusIsLowered) {
     EXPECT_THAT(many.err, HasSubstr("--threads 1024 is more than the " + std::to_string(CPU_COUNT(&set)) + " CPUs"));
   }
 
-  Model single = load_model(dir.path() / "single.safetensors");
-  Model lowered = load_model(dir.path() / "many.safetensors");
-  const auto a = single.network.parameters();
-  const auto b = lowered.network.parameters();
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+  expect_same_parameters(dir.path() / "single.safetensors", dir.path() / "many.safetensors");
 }
 
 TEST(CliCheckpoint, ResumeRejectsRecipeOptions) {
@@ -326,12 +323,7 @@ TEST(CliInterrupt, SigintSavesCheckpointAndResumesBitwise) {
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   ASSERT_EQ(run_cli(dir.path(), std::string(kLongRun) + " -q -o straight.safetensors").exit_code, 0);
 
-  Model straight = load_model(dir.path() / "straight.safetensors");
-  Model again = load_model(dir.path() / "run.safetensors");
-  const auto a = straight.network.parameters();
-  const auto b = again.network.parameters();
-  ASSERT_EQ(a.size(), b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(bitwise_equal(a[i].value, b[i].value)) << a[i].name;
+  expect_same_parameters(dir.path() / "straight.safetensors", dir.path() / "run.safetensors");
 }
 
 TEST(CliInterrupt, SigtermExitsWith143) {
