@@ -74,7 +74,7 @@ void check_filled(const CsvTable& table, Index row, Index column, const DatasetO
 
 }  // namespace
 
-InputColumn collect_categories(const CsvTable& table, Index column, bool forced, const DatasetOptions& options) {
+InputColumn collect_categories(const CsvTable& table, Index column, bool forced) {
   // Count the categories over the filled cells first, so that a name column with one empty cell
   // is reported as a name column rather than as one missing value.
   std::unordered_map<std::string, std::size_t> seen;  // class_key() to its index in `names`
@@ -93,8 +93,8 @@ InputColumn collect_categories(const CsvTable& table, Index column, bool forced,
   const bool too_many = forced ? count > kMaxForcedCategories
                                : count > kMaxDetectedCategories || (count >= kMinIdLikeCategories && 2 * count > filled);
   if (too_many) throw_too_many(table, column, names, filled, forced);
-
-  for (Index r = 0; r < table.row_count(); ++r) check_filled(table, r, column, options);
+  // Empty cells and missing-value markers are reported by read_category_cell(), which reads the
+  // file row by row, so that the first bad cell in the file is the one named.
   sort_category_names(names);
   return InputColumn{column_name(table, column), std::move(names)};
 }

@@ -39,9 +39,10 @@ void check_utf8_text(const std::string& name, const Location& where, std::string
 
 // Collects the categories of `column` for a new encoding, sorted as sort_category_names() does.
 // `forced` marks a column named by DatasetOptions::categorical, which may contain numbers and up
-// to kMaxForcedCategories categories. Throws an Error for too many categories (naming the column,
-// the count and the options that help), and for an empty or missing-value cell (naming the cell).
-InputColumn collect_categories(const CsvTable& table, Index column, bool forced, const DatasetOptions& options);
+// to kMaxForcedCategories categories. Throws an Error for too many categories, naming the column,
+// the count and the options that help. Empty and missing-value cells are skipped here and
+// reported by read_category_cell().
+InputColumn collect_categories(const CsvTable& table, Index column, bool forced);
 
 // Throws an Error when `encoding` has a categorical column and the table's rows would take more
 // than kMaxEncodedValues input values, naming the column with the most categories.

@@ -1335,7 +1335,7 @@ InputEncoding encode_input_columns(const CsvTable& table, const ColumnRoles& rol
   for (const Index column : roles.inputs) {
     const bool is_forced = forced[static_cast<std::size_t>(column)];
     if (is_forced || detail::column_is_mostly_text(table, column)) {
-      columns.push_back(detail::collect_categories(table, column, is_forced, options));
+      columns.push_back(detail::collect_categories(table, column, is_forced));
     } else {
       columns.push_back(InputColumn{table.column_names[static_cast<std::size_t>(column)], {}});
     }

@@ -1,6 +1,7 @@
 #include "protean/data/split.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -134,14 +135,32 @@ std::vector<std::size_t> held_out_per_class(const std::vector<std::vector<Index>
 
 Split split_stratified(const Dataset& data, double fraction, std::mt19937_64& engine) {
   std::vector<std::vector<Index>> groups = group_by_class(data);
+  // Every class with a single sample, in the order of their rows in the file.
+  std::vector<std::pair<Index, std::size_t>> single;  // (row, class id)
   for (std::size_t c = 0; c < groups.size(); ++c) {
-    if (groups[c].size() == 1) {
-      throw Error(Location{data.source},
-                  fmt::format("class {} has a single sample ({}), so it cannot appear in both the training and the "
-                              "validation part",
-                              describe_class(data, c), describe_row(data, groups[c].front())),
-                  "add samples of this class, remove the class, or use --validation 0");
+    if (groups[c].size() == 1) single.emplace_back(groups[c].front(), c);
+  }
+  if (single.size() == 1) {
+    const auto [row, c] = single.front();
+    throw Error(Location{data.source},
+                fmt::format("class {} has a single sample ({}), so it cannot appear in both the training and the "
+                            "validation part",
+                            describe_class(data, c), describe_row(data, row)),
+                "add samples of this class, remove the class, or use --validation 0");
+  }
+  if (!single.empty()) {
+    std::sort(single.begin(), single.end());
+    constexpr std::size_t kListed = 5;
+    std::vector<std::string> listed;
+    for (std::size_t i = 0; i < std::min(single.size(), kListed); ++i) {
+      listed.push_back(fmt::format("{} ({})", describe_class(data, single[i].second), describe_row(data, single[i].first)));
     }
+    const std::string more = single.size() > kListed ? fmt::format(" and {} more", single.size() - kListed) : "";
+    throw Error(Location{data.source},
+                fmt::format("{} classes have a single sample: {}{}, so they cannot appear in both the training and "
+                            "the validation part",
+                            single.size(), fmt::join(listed, ", "), more),
+                "add samples of these classes, remove them, or use --validation 0");
   }
 
   const std::vector<std::size_t> held_out_counts =

@@ -1055,6 +1055,13 @@ TEST(CsvDataset, NamesFirstBadCellInFile) {
   EXPECT_EQ(error.where().column, 1);
   EXPECT_THAT(error.problem(), HasSubstr("target column 'y'"));
 
+  // An empty cell of a categorical column is read in its row too.
+  error = error_from([] {
+    dataset_from("color,x,y\nred,1,2\nblue,abc,3\n,4,5\nred,5,6\nblue,6,7\nred,7,8\nblue,8,9\nred,9,1\nred,1,2\n");
+  });
+  EXPECT_EQ(error.where().line, 3);
+  EXPECT_THAT(error.problem(), HasSubstr("'abc'"));
+
   // Several targets take part too.
   DatasetOptions several;
   several.targets = {"y1", "y2"};

@@ -197,6 +197,16 @@ TEST(SplitStratified, SingleSampleClassRejected) {
   EXPECT_THAT(error.what(), HasSubstr("--validation 0"));
 }
 
+// Every class with a single sample is named, the first in the file first.
+TEST(SplitStratified, SingleSampleClassesListedInFileOrder) {
+  Dataset data = class_rows({3, 1, 3, 1});
+  data.class_names = {"delta", "zulu", "alpha", "bravo"};
+  const Error error = error_from([&] { split_rows(data, 0.2, 1); });
+  // Rows go through the classes in turn: zulu's one row is on line 3 and bravo's on line 5.
+  EXPECT_THAT(error.what(), HasSubstr("2 classes have a single sample: 'zulu' (flowers.csv:3), 'bravo' (flowers.csv:5)"));
+  EXPECT_THAT(error.what(), HasSubstr("--validation 0"));
+}
+
 TEST(SplitStratified, SingleSampleClassWithoutLines) {
   Dataset data = class_rows({3, 1});
   data.source_lines.clear();
