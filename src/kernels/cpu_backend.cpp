@@ -432,6 +432,17 @@ struct Partition {
   int parts = 1;
 };
 
+// Weights (inputs × outputs) up to which a dense layer's forward product runs on libxsmm at every
+// batch size, in blocks of rows of at most kMaxSmallProduct multiply-adds (256 rows or more).
+// Chosen by the product's size alone, the library changed at 2^26 multiply-adds, so `predict`
+// gave a row of a 784-256 layer other last bits in a file of 335 rows or more than alone. At 2^18
+// floats w takes 1 MiB, which leaves room in a 2 MiB L2 cache for a block of rows.
+// NOTE: a wider layer still goes to OpenBLAS above kMaxSmallProduct, where a row's bits depend
+// on the batch: with 700 inputs and 400 outputs, batches of 1 to 3 rows gave other bits than 40
+// with the SkylakeX kernels, and every batch size from 1 to 32 with the Haswell ones. On libxsmm,
+// in blocks of 64 rows, the wide benchmark trained at 81 instead of 130 GFLOP/s.
+constexpr Index kMaxSmallLayer = Index{1} << 18;
+
 // FLOP per part of a libxsmm product: about 20 µs at 200 GFLOP/s, against about 1 µs to hand
 // a part to a spinning worker.
 constexpr double kFlopsPerSmallPart = 4e6;
@@ -670,10 +681,21 @@ class CpuBackend final : public Backend {
     const auto finish_part = [&](MatrixView y_part, Index first_column) {
       bias_activation(activation, ConstMatrixView(b.data() + first_column, 1, y_part.cols(), b.stride()), y_part);
     };
-    if (product(Transpose::no, Transpose::no, 1.0f, x, w, 0.0f, y, finish_part)) return;
-    detail::run_in_blocks(threads(), y.rows(), rows_per_block(y.cols()), [&](Index begin, Index end) {
-      bias_activation(activation, b, y.middle_rows(begin, end - begin));
-    });
+    // A layer of at most kMaxSmallLayer weights runs on libxsmm in blocks of rows, so that a row
+    // gets the same bits in any batch.
+    const Index per_row = x.cols() * y.cols();
+    const Index block_rows = per_row <= kMaxSmallLayer ? detail::kMaxSmallProduct / per_row : y.rows();
+    for (Index first = 0; first < y.rows(); first += block_rows) {
+      const Index count = std::min(block_rows, y.rows() - first);
+      const MatrixView y_rows = y.middle_rows(first, count);
+      if (product(Transpose::no, Transpose::no, 1.0f, ConstMatrixView(x).middle_rows(first, count), w, 0.0f, y_rows,
+                  finish_part)) {
+        continue;
+      }
+      detail::run_in_blocks(threads(), count, rows_per_block(y.cols()), [&](Index begin, Index end) {
+        bias_activation(activation, b, y_rows.middle_rows(begin, end - begin));
+      });
+    }
   }
 
   void activation_forward(Activation activation, ConstMatrixView z, MatrixView y) override {

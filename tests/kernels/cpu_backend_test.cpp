@@ -140,6 +140,25 @@ TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
   }
 }
 
+// Layers of up to 2^18 weights give a row the same bits in a batch of any size, also where the
+// batch takes the product past kMaxSmallProduct, above which the product's size alone would send
+// it to OpenBLAS.
+TEST(CpuBackend, LargeBatchRowIgnoresItsBatch) {
+  Rng rng(16);
+  for (const Shape& s : std::vector<Shape>{{700, 784, 256}, {300, 512, 512}, {1100, 256, 256}}) {
+    SCOPED_TRACE(describe(s, 0, Activation::relu));
+    StridedMatrix x(s.n, s.inputs, 0, rng), w(s.inputs, s.outputs, 0, rng), b(1, s.outputs, 0, rng);
+    Matrix batch = Matrix::zeros(s.n, s.outputs);
+    cpu_backend().dense_forward(Activation::relu, x.view, w.view, b.view, batch);
+    for (const Index rows : {Index{1}, Index{3}, Index{8}, Index{16}, Index{32}, Index{257}, Index{1025}}) {
+      if (rows > s.n) continue;
+      Matrix part = Matrix::zeros(rows, s.outputs);
+      cpu_backend().dense_forward(Activation::relu, ConstMatrixView(x.view).middle_rows(0, rows), w.view, b.view, part);
+      EXPECT_TRUE(bitwise_equal(part, ConstMatrixView(batch).middle_rows(0, rows))) << rows << " rows";
+    }
+  }
+}
+
 // A chain of dense layers gives the bits of its layers run one by one, whichever of them the
 // backend fuses. It fuses a layer in register tiles with a one-output layer after it, and a
 // layer with few inputs before those two. The widths lie on both sides of the limits: at most 4
