@@ -719,7 +719,7 @@ void add_fit_command(CLI::App& app, const GlobalOptions& global) {
                       "Save a checkpoint every N epochs (default: only when stopped by Ctrl-C or SIGTERM)")
       ->check(whole_number(1, 1'000'000));
   command->add_option("--checkpoint-dir", options->checkpoint_dir,
-                      "Folder for checkpoints, named <model>-checkpoint-epoch-N.safetensors (default: the output's folder)")
+                      "Folder for checkpoints, named <model>-checkpoint-epoch-NNNNNN.safetensors, the epoch in six digits (default: the output's folder)")
       ->check(non_empty_value());
   command->add_option("--keep-checkpoints", options->keep_checkpoints, "Keep only the newest K checkpoints of this run; 0 keeps all")
       ->check(whole_number(0, 1'000'000))

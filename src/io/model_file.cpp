@@ -422,7 +422,8 @@ Model load_model(const std::filesystem::path& path) {
   // The arguments were most likely swapped, or a CSV file was given as the model.
   if (starts_with_text(bytes)) {
     throw Error(Location{path.string()}, "this is a text file, not a model file",
-                "give the model first and the data second, e.g. 'protean predict model.safetensors data.csv'");
+                "give the model file written by 'protean fit'; commands that also read data take the model first, "
+                "e.g. 'protean predict model.safetensors data.csv'");
   }
   return deserialize_model(bytes, path.string());
 }

@@ -615,14 +615,15 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw Error(Location{path.string()}, std::filesystem::exists(path) ? "cannot read the checkpoint file" : "checkpoint file not found",
-                "check the path; 'protean fit' names checkpoints <model>-checkpoint-epoch-N.safetensors");
+                "check the path; 'protean fit' names checkpoints <model>-checkpoint-epoch-NNNNNN.safetensors, the epoch in six "
+                "digits");
   }
   std::ostringstream content;
   content << in.rdbuf();
   const std::string bytes = content.str();
   if (starts_with_text(bytes)) {
     throw Error(Location{path.string()}, "this is a text file, not a checkpoint",
-                "give a checkpoint file that 'protean fit' wrote, named <model>-checkpoint-epoch-N.safetensors");
+                "give a checkpoint file that 'protean fit' wrote, named <model>-checkpoint-epoch-NNNNNN.safetensors");
   }
   return deserialize_checkpoint(bytes, path.string());
 }

@@ -288,6 +288,16 @@ TEST(Cli, SwappedPredictArgumentsAreExplained) {
   const auto result = run_cli(dir.path(), "predict data.csv m.safetensors");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.err, HasSubstr("text file, not a model file"));
+  EXPECT_THAT(result.err, HasSubstr("take the model first"));
+}
+
+// info reads a model alone, so the advice names no data argument for it.
+TEST(Cli, InfoOnDataFileAsksForModel) {
+  TempDir dir;
+  dir.write("data.csv", "x,y\n1,2\n");
+  const auto result = run_cli(dir.path(), "info data.csv");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, HasSubstr("give the model file written by 'protean fit'"));
 }
 
 TEST(Cli, DropTakesCommaListBeforeData) {
