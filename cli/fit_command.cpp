@@ -453,6 +453,11 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
   if (!global.quiet) {
     if (const std::string reason = search_skipped_because(fit_options, data.rows()); !reason.empty()) {
       std::printf("search: not run, because %s (give --search on to run it anyway)\n", reason.c_str());
+    } else if (fit_options.search == SearchMode::automatic && fit_options.resume == nullptr &&
+               (!fit_options.optimizer.empty() || fit_options.weight_decay)) {
+      // The search chooses exactly these two, so --search on cannot bring it back.
+      std::printf("search: not run, because %s was given (the search chooses the optimizer and the weight decay)\n",
+                  fit_options.optimizer.empty() ? "--weight-decay" : "--optimizer");
     }
   }
   const auto search_start = std::chrono::steady_clock::now();

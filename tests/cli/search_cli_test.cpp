@@ -69,6 +69,18 @@ TEST(CliSearch, OffAndGivenEpochsSkipSearch) {
   EXPECT_THAT(automatic.out, Not(HasSubstr("search 1/")));
 }
 
+// The search chooses the optimizer and the weight decay, so giving either skips it, and fit says so.
+TEST(CliSearch, GivenOptimizerSkipsSearch) {
+  TempDir dir;
+  dir.write("data.csv", small_csv());
+  const auto optimizer = run_cli(dir.path(), "fit data.csv -o m.safetensors --hidden 8 --optimizer sgd");
+  ASSERT_EQ(optimizer.exit_code, 0) << optimizer.err;
+  EXPECT_THAT(optimizer.out, HasSubstr("search: not run, because --optimizer was given"));
+  const auto decay = run_cli(dir.path(), "fit data.csv -o m.safetensors --hidden 8 --weight-decay 0.01");
+  ASSERT_EQ(decay.exit_code, 0) << decay.err;
+  EXPECT_THAT(decay.out, HasSubstr("search: not run, because --weight-decay was given"));
+}
+
 TEST(CliSearch, OnWithWeightDecayIsError) {
   TempDir dir;
   dir.write("data.csv", small_csv());
