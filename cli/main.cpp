@@ -32,9 +32,11 @@ int main(int argc, char** argv) {
 
   // CLI11 reports an unknown command as "A subcommand is required", so name it here. The global
   // options are flags without values, so the first argument that is not an option is the command.
+  std::string command_name;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     if (argument.starts_with("-")) continue;
+    command_name = argument;
     std::string names;
     bool known = false;
     for (const CLI::App* command : app.get_subcommands({})) {
@@ -48,6 +50,11 @@ int main(int argc, char** argv) {
     }
     break;
   }
+
+  // Messages go to stdout and warnings and errors to stderr, which writes at once. Redirected to
+  // one file, a fully buffered stdout would put its lines after a later error. So stdout is
+  // flushed at each line, except for predict, whose stdout may be a large table of predictions.
+  if (command_name != "predict") std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
 
   try {
     app.parse(argc, argv);
@@ -63,12 +70,15 @@ int main(int argc, char** argv) {
   } catch (const protean::cli::ExitCode& exit) {
     return exit.code;
   } catch (const protean::Error& e) {
+    std::fflush(stdout);
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   } catch (const std::bad_alloc&) {
+    std::fflush(stdout);
     std::fprintf(stderr, "error: out of memory; use a smaller batch size, fewer units, or less data\n");
     return 1;
   } catch (const std::exception& e) {
+    std::fflush(stdout);
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }

@@ -300,6 +300,25 @@ TEST(Cli, InfoOnDataFileAsksForModel) {
   EXPECT_THAT(result.err, HasSubstr("give the model file written by 'protean fit'"));
 }
 
+// With stdout and stderr in one file, the lines keep the order in which they were written: the
+// note about the search comes before the error that ends the run.
+TEST(Cli, RedirectedOutputKeepsItsOrder) {
+  TempDir dir;
+  std::string csv = "x,label\n";
+  for (int i = 0; i < 30; ++i) csv += std::to_string(i) + (i % 2 == 0 ? ",even\n" : ",odd\n");
+  csv += "99,lonely\n";
+  dir.write("data.csv", csv);
+  const std::string command = "cd '" + dir.path().string() + "' && '" PROTEAN_CLI_PATH
+                              "' fit data.csv -e 2 -o m.safetensors >both.txt 2>&1 </dev/null";
+  ASSERT_NE(std::system(command.c_str()), 0);
+  const std::string both = read_text(dir.path() / "both.txt");
+  const std::size_t note = both.find("search: not run");
+  const std::size_t error = both.find("error:");
+  ASSERT_NE(note, std::string::npos) << both;
+  ASSERT_NE(error, std::string::npos) << both;
+  EXPECT_LT(note, error) << both;
+}
+
 TEST(Cli, DropTakesCommaListBeforeData) {
   TempDir dir;
   dir.write("data.csv", "id,note,x,y\n1,9,1,2\n2,8,2,3\n3,7,3,4\n4,6,4,5\n5,5,5,6\n6,4,6,7\n7,3,7,8\n8,2,8,9\n9,1,9,10\n10,0,10,11\n");
