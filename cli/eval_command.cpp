@@ -33,7 +33,7 @@ void run_eval(const EvalOptions& options) {
     print_left_out_rows(data);
   }
   const Metrics metrics = model.evaluate(data);
-  const std::string prefix = fmt::format("{} ({} rows): ", data.source, data.rows());
+  const std::string prefix = fmt::format("{} ({} row{}): ", data.source, data.rows(), data.rows() == 1 ? "" : "s");
   std::fputs(metrics_text(prefix, metrics, model.target_names).c_str(), stdout);
 }
 

@@ -296,9 +296,9 @@ int usable_threads(int requested) {
   const int cpus = usable_cpus();
   if (cpus <= 0 || requested <= cpus) return requested;
   std::fprintf(stderr,
-               "warning: --threads %d is more than the %d CPUs this process may use, so %d threads are used (the "
+               "warning: --threads %d is more than the %d CPU%s this process may use, so %d thread%s used (the "
                "model is the same for any thread count)\n",
-               requested, cpus, cpus);
+               requested, cpus, cpus == 1 ? "" : "s", cpus, cpus == 1 ? " is" : "s are");
   return cpus;
 }
 
@@ -588,7 +588,7 @@ void run_fit(const FitCommandOptions& requested, const GlobalOptions& global, co
     }
   }
   if (test) {
-    const std::string prefix = fmt::format("test ({}, {} rows): ", test->source, test->rows());
+    const std::string prefix = fmt::format("test ({}, {} row{}): ", test->source, test->rows(), test->rows() == 1 ? "" : "s");
     std::fputs(metrics_text(prefix, result.model.evaluate(*test), result.model.target_names).c_str(), stdout);
   }
   std::printf("trained in %.1f s; model saved to %s\n", result.training.seconds, options.output.c_str());

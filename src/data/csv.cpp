@@ -623,6 +623,14 @@ Index find_column_for(const CsvTable& table, std::string_view name_or_index, std
                 "give the column by its 1-based index instead of its name");
   }
 
+  // "-t 'a, b'" splits into "a" and " b": without an exact match, the name without its surrounding
+  // spaces is tried.
+  const std::size_t first = name_or_index.find_first_not_of(" \t");
+  const std::size_t last = name_or_index.find_last_not_of(" \t");
+  if (first != std::string_view::npos && (first > 0 || last + 1 < name_or_index.size())) {
+    return find_column_for(table, name_or_index.substr(first, last - first + 1), role);
+  }
+
   const bool all_digits = !name_or_index.empty() && std::all_of(name_or_index.begin(), name_or_index.end(),
                                                                 [](char c) { return c >= '0' && c <= '9'; });
   if (all_digits) {

@@ -1035,6 +1035,14 @@ TEST(CsvDataset, MissingTargetIsNotStrayText) {
   EXPECT_THAT(error.fix(), Not(HasSubstr("--task classification")));
 }
 
+// A name with spaces around it, as "-t 'a, b'" gives, finds the column named without them.
+TEST(CsvDataset, TargetNameSpacesIgnored) {
+  DatasetOptions options;
+  options.targets = {"y1", " y2 "};
+  const Dataset data = dataset_from("x,y1,y2\n1,2,3\n4,5,6\n", options);
+  EXPECT_THAT(data.target_names, ElementsAre("y1", "y2"));
+}
+
 // Inputs and targets are read in separate passes. The error names the first bad cell in the file,
 // whichever pass finds it.
 TEST(CsvDataset, NamesFirstBadCellInFile) {
