@@ -641,7 +641,7 @@ class CpuBackend final : public Backend {
       });
       return;
     }
-    if (y.cols() < detail::kMinSmallColumns && x.cols() > 0) {
+    if (y.cols() >= 2 && y.cols() < detail::kMinSmallColumns && x.cols() > 0) {
       const float* const columns = contiguous_columns(w);
       detail::run_in_blocks(threads(), y.rows(), narrow_rows_per_part(x.cols(), y.cols()), [&](Index begin, Index end) {
         narrow_forward(activation, ConstMatrixView(x).middle_rows(begin, end - begin), columns, b,
@@ -684,7 +684,8 @@ class CpuBackend final : public Backend {
     // A layer of at most kMaxSmallLayer weights runs on libxsmm in blocks of rows, so that a row
     // gets the same bits in any batch.
     const Index per_row = x.cols() * y.cols();
-    const Index block_rows = per_row <= kMaxSmallLayer ? detail::kMaxSmallProduct / per_row : y.rows();
+    const Index block_rows =
+        per_row > 0 && per_row <= kMaxSmallLayer ? detail::kMaxSmallProduct / per_row : std::max<Index>(y.rows(), 1);
     for (Index first = 0; first < y.rows(); first += block_rows) {
       const Index count = std::min(block_rows, y.rows() - first);
       const MatrixView y_rows = y.middle_rows(first, count);

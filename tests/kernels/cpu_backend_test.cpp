@@ -140,6 +140,22 @@ TEST(CpuBackend, DenseForwardRowIgnoresItsBatch) {
   }
 }
 
+// A layer without inputs outputs act(b) in every row, whichever path its width takes.
+TEST(CpuBackend, DenseForwardWithoutInputsIsBias) {
+  for (const Index outputs : {Index{1}, Index{3}, Index{12}}) {
+    SCOPED_TRACE("outputs=" + std::to_string(outputs));
+    const Matrix x = Matrix::zeros(5, 0);
+    const Matrix w = Matrix::zeros(0, outputs);
+    Matrix b = Matrix::zeros(1, outputs);
+    for (Index c = 0; c < outputs; ++c) b(0, c) = static_cast<float>(c) - 1.0f;
+    Matrix y = Matrix::zeros(5, outputs);
+    cpu_backend().dense_forward(Activation::relu, x, w, b, y);
+    for (Index r = 0; r < 5; ++r) {
+      for (Index c = 0; c < outputs; ++c) EXPECT_EQ(y(r, c), std::max(0.0f, b(0, c))) << r << ", " << c;
+    }
+  }
+}
+
 // Layers of up to 2^18 weights give a row the same bits in a batch of any size, also where the
 // batch takes the product past kMaxSmallProduct, above which the product's size alone would send
 // it to OpenBLAS.
