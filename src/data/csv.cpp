@@ -623,8 +623,8 @@ Index find_column_for(const CsvTable& table, std::string_view name_or_index, std
                 "give the column by its 1-based index instead of its name");
   }
 
-  // "-t 'a, b'" splits into "a" and " b": without an exact match, the name without its surrounding
-  // spaces is tried.
+  // A list such as "-t 'a, b'" gives the name " b". Without an exact match, the name is tried
+  // without its surrounding spaces.
   const std::size_t first = name_or_index.find_first_not_of(" \t");
   const std::size_t last = name_or_index.find_last_not_of(" \t");
   if (first != std::string_view::npos && (first > 0 || last + 1 < name_or_index.size())) {

@@ -437,8 +437,8 @@ struct Partition {
 // Chosen by the product's size alone, the library changed at 2^26 multiply-adds, so `predict`
 // gave a row of a 784-256 layer other last bits in a file of 335 rows or more than alone. At 2^18
 // floats w takes 1 MiB, which leaves room in a 2 MiB L2 cache for a block of rows.
-// NOTE: a wider layer still goes to OpenBLAS above kMaxSmallProduct, where a row's bits depend
-// on the batch: with 700 inputs and 400 outputs, batches of 1 to 3 rows gave other bits than 40
+// NOTE: a wider layer still goes to OpenBLAS above kMaxSmallProduct, and there a row's bits depend
+// on the batch. With 700 inputs and 400 outputs, batches of 1 to 3 rows gave other bits than 40
 // with the SkylakeX kernels, and every batch size from 1 to 32 with the Haswell ones. On libxsmm,
 // in blocks of 64 rows, the wide benchmark trained at 81 instead of 130 GFLOP/s.
 constexpr Index kMaxSmallLayer = Index{1} << 18;
@@ -449,7 +449,7 @@ constexpr double kFlopsPerSmallPart = 4e6;
 // FLOP per part of an OpenBLAS product. Each part packs the operand it shares with the others
 // again: 2048×512ᵀ·512×2048 on one thread ran at 245 GFLOP/s whole, 236-241 in 2 parts and
 // 224-231 in 8. At 1e9 FLOP per part, products of 134 MFLOP (above libxsmm's share) to 2 GFLOP
-// stayed whole and ran on one thread: protean_kernels_bench's dense_layer_threads (forward and
+// stayed whole and ran on one thread. protean_kernels_bench's dense_layer_threads (forward and
 // backward of one layer, SkylakeX kernels, Intel Xeon of model 207) ran at N=512 I=512 O=512 at
 // 147 GFLOP/s on 2 threads against 165 on 1. At 1e8 it ran at 292 on 2 threads and 135-149 on 1.
 constexpr double kFlopsPerLargePart = 1e8;

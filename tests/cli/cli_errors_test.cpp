@@ -300,7 +300,7 @@ TEST(Cli, InfoOnDataFileAsksForModel) {
   EXPECT_THAT(result.err, HasSubstr("give the model file written by 'protean fit'"));
 }
 
-// With stdout and stderr in one file, the lines keep the order in which they were written: the
+// With stdout and stderr in one file, the lines keep the order in which they were written. The
 // note about the search comes before the error that ends the run.
 TEST(Cli, RedirectedOutputKeepsItsOrder) {
   TempDir dir;

@@ -34,7 +34,7 @@ using testing_support::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// Expects the two model files to hold bitwise the same parameters.
+// Expects the two model files to contain bitwise the same parameters.
 void expect_same_parameters(const fs::path& first, const fs::path& second) {
   Model a = load_model(first);
   Model b = load_model(second);

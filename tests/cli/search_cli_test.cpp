@@ -69,7 +69,8 @@ TEST(CliSearch, OffAndGivenEpochsSkipSearch) {
   EXPECT_THAT(automatic.out, Not(HasSubstr("search 1/")));
 }
 
-// The search chooses the optimizer and the weight decay, so giving either skips it, and fit says so.
+// The search chooses the optimizer and the weight decay, so giving either skips it, and fit prints
+// why.
 TEST(CliSearch, GivenOptimizerSkipsSearch) {
   TempDir dir;
   dir.write("data.csv", small_csv());
